@@ -1,0 +1,81 @@
+"""Project CLI: Kedro's own commands, with a ``run`` that also accepts ``key:value`` params.
+
+``kedro run --pipeline=train --params mode:binary,model:3dcnn`` is the form this project's
+users type; stock Kedro only accepts ``key=value``. Both forms are accepted here, with dotted
+keys for nested parameters and values typed exactly as Kedro types them (YAML rules: ``3`` is
+an int, ``0.5`` a float, ``true`` a boolean). Every other option of ``kedro run`` is Kedro's.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.cli.utils import _split_params
+
+from microexpression_pipeline.parameter_validation import ParameterError
+
+PARAMS_HELP = """Extra parameters, overriding conf/. Items are separated by commas; each is
+`key:value` or `key=value`, with dotted keys for nested parameters. Example:
+--params mode:binary,model:3dcnn,training.epochs:3"""
+
+_USAGE = (
+    "each item must be `key:value` or `key=value` "
+    "(e.g. `--params mode:binary,model:3dcnn` or `--params mode=binary,training.epochs=3`)"
+)
+
+
+def split_params(ctx: click.Context, param: click.Parameter, value: Any) -> dict[str, Any]:
+    """Parse ``--params`` items in either ``key:value`` or ``key=value`` form.
+
+    Each item is split at its first ``:`` or ``=`` (keys cannot contain either; values may),
+    then handed to Kedro's own parser so that types and nesting match Kedro exactly.
+    """
+    if isinstance(value, dict):
+        return value
+    normalised = []
+    for item in (part.strip() for part in str(value or "").split(",")):
+        if not item:
+            continue
+        positions = [i for i in (item.find(":"), item.find("=")) if i != -1]
+        if not positions:
+            raise click.BadParameter(f"item `{item}` has no value: {_USAGE}.", ctx, param)
+        cut = min(positions)
+        key, val = item[:cut].strip(), item[cut + 1 :]
+        if not key:
+            raise click.BadParameter(f"item `{item}` has an empty key: {_USAGE}.", ctx, param)
+        normalised.append(f"{key}={val}")
+    return _split_params(ctx, param, ",".join(normalised))
+
+
+def _project_run_command() -> click.Command:
+    """Kedro's ``run`` command with the ``--params`` parser replaced."""
+    command = copy.copy(kedro_run)
+    params = []
+    for option in kedro_run.params:
+        if option.name == "params":
+            option = copy.copy(option)
+            option.callback = split_params
+            option.help = PARAMS_HELP
+        params.append(option)
+    command.params = params
+    original = kedro_run.callback
+
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        except ParameterError as exc:
+            raise click.UsageError(str(exc)) from exc
+
+    command.callback = callback
+    return command
+
+
+@click.group(name="microexpression-pipeline")
+def cli() -> None:
+    """Commands of the microexpression-pipeline project."""
+
+
+cli.add_command(_project_run_command(), "run")
