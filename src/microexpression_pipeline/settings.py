@@ -8,6 +8,7 @@ from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
 from microexpression_pipeline.hooks import ParameterValidationHook, RunLabelHook
+from microexpression_pipeline.session import ProjectSession
 
 
 def _project_root() -> str:
@@ -16,6 +17,9 @@ def _project_root() -> str:
 
 
 HOOKS = (ParameterValidationHook(), RunLabelHook())
+
+# Honours the `model` parameter: only the selected architectures' training nodes run.
+SESSION_CLASS = ProjectSession
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -2,4 +2,14 @@
 
 from microexpression_pipeline.datasets.npz_dataset import NpzDataset
 
-__all__ = ["NpzDataset"]
+__all__ = ["MlflowKerasModelDataset", "NpzDataset"]
+
+
+def __getattr__(name: str):  # imported lazily: it pulls in Keras and MLflow
+    if name == "MlflowKerasModelDataset":
+        from microexpression_pipeline.datasets.mlflow_keras_model_dataset import (
+            MlflowKerasModelDataset,
+        )
+
+        return MlflowKerasModelDataset
+    raise AttributeError(name)

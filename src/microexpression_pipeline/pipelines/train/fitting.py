@@ -1,0 +1,229 @@
+"""Training and prediction for one fold: pure inputs (arrays, tables, settings) and outputs.
+
+Clips stay uint8 until the model's own input layers; batches are streamed with ``tf.data``
+(no float32 copy of the data set is ever made). Every call builds a fresh model from the
+seed, so no fold can start from weights that saw another fold's test clips.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.model_selection import train_test_split
+
+from microexpression_pipeline.pipelines.train.architectures import FRAME_LEVEL, build_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """Everything that decides how a model is built and fitted."""
+
+    architecture: str
+    shape: tuple[int, int, int]
+    classes: tuple[str, ...]
+    arch_params: Mapping[str, Any]
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    validation_fraction: float
+    reduce_lr: Mapping[str, Any] = field(default_factory=dict)
+    early_stopping: Mapping[str, Any] = field(default_factory=dict)
+    intensity: str = "rescale"
+    verbose: int = 2
+
+    @property
+    def frame_level(self) -> bool:
+        return self.architecture in FRAME_LEVEL
+
+
+ModelFactory = Callable[[TrainingSpec], keras.Model]
+
+
+def fresh_model(spec: TrainingSpec) -> keras.Model:
+    """A newly built and initialised model for ``spec``."""
+    return build_model(
+        spec.architecture,
+        spec.shape,
+        len(spec.classes),
+        spec.arch_params,
+        spec.learning_rate,
+        spec.intensity,
+    )
+
+
+def make_dataset(
+    clips: np.ndarray,
+    onehot: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None,
+    frame_level: bool,
+) -> tf.data.Dataset:
+    """Batches of uint8 clips (or, for frame-level models, single frames) and labels."""
+    dataset = tf.data.Dataset.from_tensor_slices((clips, onehot.astype("float32")))
+    n = len(clips)
+    if frame_level:
+        frames = clips.shape[1]
+        dataset = dataset.map(lambda x, y: (x, tf.repeat(y[None], frames, axis=0))).unbatch()
+        n *= frames
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def vote(frame_probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Majority vote over frames (ties broken by mean probability).
+
+    ``frame_probabilities`` is (clips, frames, classes); returns the predicted class per
+    clip and the clip's mean probability per class.
+    """
+    n_classes = frame_probabilities.shape[-1]
+    votes = np.eye(n_classes, dtype=int)[frame_probabilities.argmax(-1)].sum(axis=1)
+    mean = frame_probabilities.mean(axis=1)
+    tied_best = votes == votes.max(axis=1, keepdims=True)
+    return np.where(tied_best, mean, -np.inf).argmax(axis=1), mean
+
+
+def predict_clips(model: keras.Model, clips: np.ndarray, spec: TrainingSpec) -> np.ndarray:
+    """Class probabilities per clip, shape (clips, classes); predicted class = argmax.
+
+    Frame-level models predict every frame and the clip takes the voted class, its
+    probability row being the frames' mean with the voted class guaranteed on top.
+    """
+    if not spec.frame_level:
+        return model.predict(clips, batch_size=spec.batch_size, verbose=0)
+    n, frames = clips.shape[:2]
+    flat = clips.reshape(n * frames, *clips.shape[2:])
+    probabilities = model.predict(flat, batch_size=spec.batch_size, verbose=0)
+    return probabilities.reshape(n, frames, -1)
+
+
+def clip_predictions(raw: np.ndarray, spec: TrainingSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, probabilities) per clip from ``predict_clips`` output."""
+    if spec.frame_level:
+        return vote(raw)
+    return raw.argmax(axis=1), raw
+
+
+def validation_split(
+    train: pd.DataFrame, fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a stratified share of the training ORIGINAL clips (copies of a held-out
+    clip are dropped from fitting, so validation never sees a copy of a fitted clip)."""
+    originals = train.loc[~train["is_augmented"].astype(bool)]
+    if fraction <= 0 or len(originals) < 4:  # noqa: PLR2004
+        return train, train.iloc[:0]
+    clip_ids, labels = originals["source_clip_id"], originals["label"]
+    try:
+        _, held_out = train_test_split(
+            clip_ids, test_size=fraction, stratify=labels, random_state=seed
+        )
+    except ValueError:  # a class too small to stratify
+        _, held_out = train_test_split(clip_ids, test_size=fraction, random_state=seed)
+    held = train["source_clip_id"].isin(set(held_out))
+    validation = train.loc[held & ~train["is_augmented"].astype(bool)]
+    return train.loc[~held], validation
+
+
+def _callbacks(spec: TrainingSpec, has_validation: bool) -> list[keras.callbacks.Callback]:
+    monitor = "val_loss" if has_validation else "loss"
+    callbacks: list[keras.callbacks.Callback] = []
+    if spec.reduce_lr.get("enabled", True):
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor,
+                factor=spec.reduce_lr.get("factor", 0.5),
+                patience=spec.reduce_lr.get("patience", 3),
+                min_lr=spec.reduce_lr.get("min_lr", 1e-4),
+            )
+        )
+    if spec.early_stopping.get("enabled", False):
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=spec.early_stopping.get("patience", 5)
+            )
+        )
+    return callbacks
+
+
+def fit_model(
+    spec: TrainingSpec,
+    clips: np.ndarray,
+    table: pd.DataFrame,
+    seed: int,
+    model_factory: ModelFactory = fresh_model,
+) -> tuple[keras.Model, pd.DataFrame]:
+    """Build a fresh model from ``seed`` and fit it on the rows of ``table``.
+
+    ``table`` is the part of the sample table to train on, with a ``row`` column indexing
+    ``clips``. Returns the fitted model and its per-epoch history.
+    """
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = model_factory(spec)
+    fit_rows, val_rows = validation_split(table, spec.validation_fraction, seed)
+    class_index = {name: i for i, name in enumerate(spec.classes)}
+
+    def arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        y = np.eye(len(spec.classes), dtype="float32")[rows["label"].map(class_index).to_numpy()]
+        return clips[rows["row"].to_numpy()], y
+
+    train_ds = make_dataset(*arrays(fit_rows), spec.batch_size, seed, spec.frame_level)
+    val_ds = (
+        make_dataset(*arrays(val_rows), spec.batch_size, None, spec.frame_level)
+        if len(val_rows)
+        else None
+    )
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=spec.epochs,
+        callbacks=_callbacks(spec, val_ds is not None),
+        verbose=spec.verbose,
+    )
+    frame = pd.DataFrame(history.history)
+    frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    frame = frame.rename(columns={"learning_rate": "lr"})
+    return model, frame
+
+
+def run_fold(
+    spec: TrainingSpec,
+    clips: np.ndarray,
+    samples: pd.DataFrame,
+    train_ids: tuple[str, ...],
+    test_ids: tuple[str, ...],
+    seed: int,
+    model_factory: ModelFactory = fresh_model,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train a fresh model on ``train_ids`` and predict ``test_ids``.
+
+    Returns the test predictions (one row per test clip, with class probabilities) and
+    the training history.
+    """
+    table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
+    model, history = fit_model(spec, clips, table.loc[list(train_ids)], seed, model_factory)
+    test = table.loc[list(test_ids)]
+    predicted, probabilities = clip_predictions(
+        predict_clips(model, clips[test["row"].to_numpy()], spec), spec
+    )
+    predictions = pd.DataFrame(
+        {
+            "sample_id": test["sample_id"].to_numpy(),
+            "clip_id": test["source_clip_id"].to_numpy(),
+            "subject": test["subject"].astype(str).to_numpy(),
+            "true_label": test["label"].to_numpy(),
+            "predicted_label": np.asarray(spec.classes)[predicted],
+        }
+    )
+    for i, name in enumerate(spec.classes):
+        predictions[f"prob_{name}"] = probabilities[:, i].astype(float)
+    return predictions, history

@@ -1,0 +1,97 @@
+"""The ``train`` pipeline through Kedro's runner: outputs, refusal of a wrong set, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from microexpression_pipeline.metrics import accuracy
+from microexpression_pipeline.pipelines.train import create_pipeline
+from microexpression_pipeline.session import unselected_nodes
+
+MAPPINGS = {"binary": {"negative": ["anger"], "positive": ["happiness"]}}
+
+
+def _catalog(augmented, samples, training, meta=None, n_splits=3) -> DataCatalog:
+    meta = meta or {"mode": "binary", "classes": ["negative", "positive"],
+                    "label_mapping": MAPPINGS["binary"]}  # fmt: skip
+    data = {
+        "augmentation.clips": augmented,
+        "augmentation.samples": samples,
+        "augmentation.meta": meta,
+        "params:training": training,
+        "params:evaluation": {"protocol": "group_kfold", "n_splits": n_splits, "n_repeats": 1},
+        "params:seed": 3,
+        "params:mode": "binary",
+        "params:label_mappings": MAPPINGS,
+    }
+    return DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
+
+
+def _run(catalog: DataCatalog, architecture: str) -> dict:
+    slug = architecture.replace("+", "_")
+    pipeline = create_pipeline().only_nodes_with_tags(f"architecture_{slug}")
+    SequentialRunner().run(pipeline, catalog)
+    return {key: catalog[f"train_{slug}_{key}"].load() for key in
+            ("predictions", "histories", "model", "metrics", "summary")}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def toy(augmented_set):
+    return augmented_set(n_subjects=6, clips_per_subject=4, copies=1)
+
+
+def test_pipeline_has_one_node_per_architecture() -> None:
+    pipeline = create_pipeline()
+    assert sorted(n.name for n in pipeline.nodes) == [
+        "train_2dcnn", "train_3dcnn", "train_cnn_lstm", "train_convlstm2d",
+    ]  # fmt: skip
+    # Four parallel branches fed by the same augmented set.
+    assert all("augmentation.clips" in n.inputs for n in pipeline.nodes)
+    assert unselected_nodes(pipeline, "3dcnn") == {
+        "train_2dcnn", "train_cnn_lstm", "train_convlstm2d",
+    }  # fmt: skip
+    assert unselected_nodes(pipeline, "all") == set()
+
+
+@pytest.mark.parametrize("architecture", ["3dcnn", "2dcnn"])
+def test_tiny_end_to_end_train(toy, tiny_training, architecture: str) -> None:
+    augmented, samples = toy
+    out = _run(_catalog(augmented, samples, tiny_training), architecture)
+    predictions = out["predictions"]
+    originals = samples.loc[~samples["is_augmented"], "sample_id"]
+    # Every original clip tested once, under 3 subject-independent folds; no copy tested.
+    assert sorted(predictions["sample_id"]) == sorted(originals)
+    assert predictions["fold"].nunique() == 3
+    assert predictions["subject_independent"].all()
+    probs = predictions[["prob_negative", "prob_positive"]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-4)
+    history = out["histories"]
+    assert set(history["fold"]) == {-1, 0, 1, 2}
+    assert (history.groupby("fold")["epoch"].max() == 2).all()
+    assert {"loss", "accuracy", "val_loss"} <= set(history.columns)
+    assert out["model"].output_shape == (None, 2)
+    summary = out["summary"]
+    expected = accuracy(predictions["true_label"], predictions["predicted_label"])
+    assert summary["metrics"]["accuracy"] == pytest.approx(expected)
+    slug = architecture.replace("+", "_")
+    assert out["metrics"][f"{slug}.accuracy"]["value"] == pytest.approx(expected)
+    assert len(out["metrics"][f"{slug}.fold_accuracy"]) == 3
+
+
+def test_refuses_a_set_made_for_another_mode(toy, tiny_training) -> None:
+    augmented, samples = toy
+    meta = {"mode": "multiclass", "classes": ["Happiness", "Anger"]}
+    with pytest.raises(Exception, match=r"kedro run --pipeline=augmentation --params mode:binary"):
+        _run(_catalog(augmented, samples, tiny_training, meta), "3dcnn")
+
+
+def test_rerun_with_the_same_seed_gives_the_same_predictions(toy, tiny_training) -> None:
+    augmented, samples = toy
+    training = {**tiny_training, "epochs": 1}
+    first = _run(_catalog(augmented, samples, training, n_splits=2), "3dcnn")["predictions"]
+    second = _run(_catalog(augmented, samples, training, n_splits=2), "3dcnn")["predictions"]
+    pd.testing.assert_frame_equal(first, second)
