@@ -1,4 +1,4 @@
-"""Project hooks: parameter validation before anything runs, readable MLflow runs."""
+"""Project hooks: parameter validation before anything runs, readable and traceable runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from typing import Any
 import mlflow
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.io import MemoryDataset
+from kedro.io.core import AbstractVersionedDataset
 from kedro.pipeline import Pipeline
 
 from microexpression_pipeline.parameter_validation import validate_parameters
 
 logger = logging.getLogger(__name__)
+
+RUN_INFO = "run_info"
 
 
 class ParameterValidationHook:
@@ -23,8 +27,31 @@ class ParameterValidationHook:
         validate_parameters(context.params)
 
 
-class RunLabelHook:
-    """Names the MLflow run after what it does and tags it with mode, model and data source."""
+def input_versions(pipeline: Pipeline, catalog: Any) -> dict[str, str | None]:
+    """The version each versioned free input of ``pipeline`` will be loaded at."""
+    versions: dict[str, str | None] = {}
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name in ("parameters", RUN_INFO):
+            continue
+        try:
+            dataset = catalog.get(name)
+        except Exception:  # noqa: BLE001 - undeclared inputs have no version
+            continue
+        if isinstance(dataset, AbstractVersionedDataset):
+            try:
+                versions[name] = dataset.resolve_load_version()
+            except Exception:  # noqa: BLE001 - nothing saved yet
+                versions[name] = None
+    return versions
+
+
+class RunInfoHook:
+    """Names and tags the MLflow run, and gives nodes a ``run_info`` input.
+
+    ``run_info`` holds the MLflow run id, the Kedro session id (the save version of every
+    dataset this run writes), the data source, mode, model and protocol, and the version
+    each versioned input is loaded at, so outputs can say exactly where they came from.
+    """
 
     def __init__(self) -> None:
         self._params: dict[str, Any] = {}
@@ -37,20 +64,38 @@ class RunLabelHook:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
-        if mlflow.active_run() is None:
-            return
+        params = self._params
         names = run_params.get("pipeline_names") or ["__default__"]
         pipeline_label = "+".join("default" if n == "__default__" else n for n in names)
-        tags = {
-            "mode": str(self._params.get("mode")),
-            "model": str(self._params.get("model")),
-            "data_source": str(self._params.get("data_source")),
+        evaluation = params.get("evaluation") or {}
+        info: dict[str, Any] = {
             "pipeline": pipeline_label,
+            "kedro_session_id": run_params.get("run_id"),
+            "data_source": params.get("data_source"),
+            "mode": params.get("mode"),
+            "model": params.get("model"),
+            "protocol": evaluation.get("protocol"),
+            "input_versions": input_versions(pipeline, catalog),
+            "mlflow_run_id": None,
+            "mlflow_tracking_uri": None,
         }
-        mlflow.set_tags(tags)
-        run_name = (
-            f"{pipeline_label} | mode={tags['mode']} model={tags['model']} "
-            f"| {tags['data_source']}"
-        )
-        mlflow.set_tag("mlflow.runName", run_name)
-        logger.info("MLflow run %r tagged with %s", run_name, tags)
+        run = mlflow.active_run()
+        if run is not None:
+            info["mlflow_run_id"] = run.info.run_id
+            info["mlflow_tracking_uri"] = mlflow.get_tracking_uri()
+            tags = {
+                key: str(info[key]) for key in ("mode", "model", "data_source", "protocol")
+            }
+            tags["pipeline"] = pipeline_label
+            tags |= {
+                f"input_version.{name}": str(version)
+                for name, version in info["input_versions"].items()
+            }
+            mlflow.set_tags(tags)
+            run_name = (
+                f"{pipeline_label} | mode={info['mode']} model={info['model']} "
+                f"| {info['data_source']}"
+            )
+            mlflow.set_tag("mlflow.runName", run_name)
+            logger.info("MLflow run %r (%s)", run_name, run.info.run_id)
+        catalog[RUN_INFO] = MemoryDataset(info, copy_mode="deepcopy")

@@ -27,6 +27,7 @@ def _catalog(augmented, samples, training, meta=None, n_splits=3) -> DataCatalog
         "params:seed": 3,
         "params:mode": "binary",
         "params:label_mappings": MAPPINGS,
+        "run_info": {"mlflow_run_id": "abc123", "data_source": "synthetic"},
     }
     return DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
 
@@ -80,6 +81,8 @@ def test_tiny_end_to_end_train(toy, tiny_training, architecture: str) -> None:
     slug = architecture.replace("+", "_")
     assert out["metrics"][f"{slug}.accuracy"]["value"] == pytest.approx(expected)
     assert len(out["metrics"][f"{slug}.fold_accuracy"]) == 3
+    assert summary["run"]["mlflow_run_id"] == "abc123"
+    assert summary["protocol"] == "group_kfold"
 
 
 def test_refuses_a_set_made_for_another_mode(toy, tiny_training) -> None:

@@ -1,8 +1,9 @@
 """Project datasets, for data no kedro-datasets class stores without pickle."""
 
 from microexpression_pipeline.datasets.npz_dataset import NpzDataset
+from microexpression_pipeline.datasets.optional_json_dataset import OptionalJSONDataset
 
-__all__ = ["MlflowKerasModelDataset", "NpzDataset"]
+__all__ = ["MlflowKerasModelDataset", "NpzDataset", "OptionalJSONDataset"]
 
 
 def __getattr__(name: str):  # imported lazily: it pulls in Keras and MLflow

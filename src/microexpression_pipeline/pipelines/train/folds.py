@@ -16,12 +16,12 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 
+from microexpression_pipeline.provenance import LeakageError, select_fold
+
+__all__ = ["PROTOCOLS", "Fold", "LeakageError", "check_fold", "make_folds"]
+
 PROTOCOLS = ("loso", "group_kfold", "stratified_kfold")
 SUBJECT_INDEPENDENT = frozenset({"loso", "group_kfold"})
-
-
-class LeakageError(RuntimeError):
-    """A fold would train on something it tests on."""
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,6 @@ class Fold:
 
 def _originals(samples: pd.DataFrame) -> pd.DataFrame:
     return samples.loc[~samples["is_augmented"].astype(bool)]
-
-
-def select_fold(
-    samples: pd.DataFrame, test_clip_ids: set[str], subject_independent: bool
-) -> tuple[list[str], list[str]]:
-    """Train ids (training clips' originals and copies) and test ids (test originals)."""
-    test_mask = samples["source_clip_id"].isin(test_clip_ids)
-    test = samples.loc[test_mask & ~samples["is_augmented"].astype(bool)]
-    train_mask = ~test_mask
-    if subject_independent:
-        train_mask &= ~samples["subject"].isin(set(test["subject"]))
-    return samples.loc[train_mask, "sample_id"].tolist(), test["sample_id"].tolist()
 
 
 def make_folds(
@@ -89,8 +77,10 @@ def make_folds(
         ]
     folds = []
     for index, (repeat, test_rows) in enumerate(splits):
-        test_clips = set(clip_ids[test_rows])
-        train_ids, test_ids = select_fold(samples, test_clips, subject_independent)
+        if subject_independent:
+            train_ids, test_ids = select_fold(samples, test_subjects=set(subjects[test_rows]))
+        else:
+            train_ids, test_ids = select_fold(samples, test_clip_ids=set(clip_ids[test_rows]))
         if subject_independent:
             name = "subjects " + ",".join(sorted(set(subjects[test_rows])))
         else:

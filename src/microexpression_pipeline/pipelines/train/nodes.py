@@ -87,6 +87,7 @@ def train_and_evaluate(  # noqa: PLR0913
     seed: int,
     mode: str,
     label_mappings: Mapping[str, Any],
+    run_info: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, keras.Model, dict[str, Any], dict[str, Any]]:
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
     data. Returns predictions, histories, the final model (twice: for the versioned file and
@@ -144,6 +145,8 @@ def train_and_evaluate(  # noqa: PLR0913
         clip_shape=list(clips.shape[1:]),
         settings={k: v for k, v in training.items() if k != "architectures"}
         | {"architecture": dict(training["architectures"][architecture])},
+        evaluation=dict(evaluation),
+        run=dict(run_info),
     )
     return predictions, histories, final_model, final_model, metrics, summary
 

@@ -20,6 +20,7 @@ INPUTS = [
     "params:seed",
     "params:mode",
     "params:label_mappings",
+    "run_info",
 ]
 
 

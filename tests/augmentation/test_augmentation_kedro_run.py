@@ -1,0 +1,54 @@
+"""``kedro run --pipeline=augmentation`` end to end, on a project copy with fake ingested clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from microexpression_pipeline.datasets import NpzDataset
+
+FAKE_CATALOG = """
+samm.clips:
+  type: microexpression_pipeline.datasets.NpzDataset
+  filepath: data/03_primary/fake/clips.npz
+samm.clip_index:
+  type: pandas.ParquetDataset
+  filepath: data/03_primary/fake/clip_index.parquet
+"""
+
+
+def _latest(folder: Path, name: str) -> Path:
+    return sorted(folder.glob(f"{name}/*/{name}"))[-1]
+
+
+@pytest.mark.slow
+def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro, clip_maker):
+    clips, index = clip_maker({"Happiness": 3, "Anger": 2, "Fear": 1, "Other": 1}, size=32)
+    fake = project_copy / "data" / "03_primary" / "fake"
+    NpzDataset(filepath=str(fake / "clips.npz")).save(clips)
+    fake.mkdir(parents=True, exist_ok=True)
+    index.to_parquet(fake / "clip_index.parquet")
+    (project_copy / "conf" / "local" / "catalog_fake_samm.yml").write_text(FAKE_CATALOG)
+
+    result = run_kedro(
+        project_copy, "run", "--pipeline=augmentation", "--params", "mode:multiclass"
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    out = project_copy / "data" / "05_model_input" / "augmented" / "multiclass"
+    meta = json.loads(_latest(out, "meta.json").read_text())
+    assert meta["counts_after"] == {
+        "Happiness": 6, "Surprise": 0, "Anger": 2, "Fear": 6, "Disgust": 0, "Contempt": 0,
+        "Sadness": 0,
+    }  # fmt: skip
+    assert meta["left_out"][0]["emotion"] == "Other"
+    with np.load(_latest(out, "clips.npz"), allow_pickle=False) as archive:
+        assert archive["clips"].shape == (14, 9, 32, 32) and str(archive["mode"]) == "multiclass"
+        sample_ids = archive["sample_ids"].tolist()
+    assert pd.read_parquet(_latest(out, "samples.parquet"))["sample_id"].tolist() == sample_ids
+    preview = project_copy / "data" / "08_reporting" / "augmentation" / "multiclass"
+    assert _latest(preview, "preview.png").stat().st_size > 0
