@@ -35,12 +35,12 @@ def input_versions(pipeline: Pipeline, catalog: Any) -> dict[str, str | None]:
             continue
         try:
             dataset = catalog.get(name)
-        except Exception:  # noqa: BLE001 - undeclared inputs have no version
+        except Exception:
             continue
         if isinstance(dataset, AbstractVersionedDataset):
             try:
                 versions[name] = dataset.resolve_load_version()
-            except Exception:  # noqa: BLE001 - nothing saved yet
+            except Exception:
                 versions[name] = None
     return versions
 
@@ -83,9 +83,7 @@ class RunInfoHook:
         if run is not None:
             info["mlflow_run_id"] = run.info.run_id
             info["mlflow_tracking_uri"] = mlflow.get_tracking_uri()
-            tags = {
-                key: str(info[key]) for key in ("mode", "model", "data_source", "protocol")
-            }
+            tags = {key: str(info[key]) for key in ("mode", "model", "data_source", "protocol")}
             tags["pipeline"] = pipeline_label
             tags |= {
                 f"input_version.{name}": str(version)

@@ -25,9 +25,7 @@ ARCHITECTURE_TAG = "architecture_"
 
 def unselected_nodes(pipeline: Pipeline, model: str) -> set[str]:
     """Names of the nodes that belong to an architecture ``model`` does not select."""
-    keep = {
-        f"{ARCHITECTURE_TAG}{name.replace('+', '_')}" for name in selected_architectures(model)
-    }
+    keep = {f"{ARCHITECTURE_TAG}{name.replace('+', '_')}" for name in selected_architectures(model)}
     return {
         node.name
         for node in pipeline.nodes

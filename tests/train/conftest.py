@@ -35,7 +35,9 @@ def make_augmented_set(
             label = classes[(s + c) % len(classes)]
             base = rng.integers(60, 120, size=shape, dtype=np.uint8)
             k = classes.index(label)
-            base[:, : shape[1] // 2, (k % 2) * (shape[2] // 2) : (k % 2 + 1) * (shape[2] // 2)] += 80
+            base[:, : shape[1] // 2, (k % 2) * (shape[2] // 2) : (k % 2 + 1) * (shape[2] // 2)] += (
+                80
+            )
             clip_id = f"{s:03d}_{c}"
             for copy in range(copies + 1):
                 noisy = np.clip(base + rng.normal(0, 4 * copy, size=shape), 0, 255)

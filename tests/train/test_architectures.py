@@ -76,7 +76,7 @@ def test_study_sizes(shipped_params) -> None:
 def test_standardize_adds_per_sample_normalisation(shipped_params) -> None:
     model = _model(shipped_params, "3dcnn", 2, intensity="standardize")
     assert type(model.layers[1]).__name__ == "LayerNormalization"
-    with pytest.raises(ValueError, match="training.intensity"):
+    with pytest.raises(ValueError, match=r"training\.intensity"):
         _model(shipped_params, "3dcnn", 2, intensity="zscore")
 
 

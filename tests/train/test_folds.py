@@ -65,7 +65,7 @@ def test_stratified_kfold_repeats_and_keeps_copies_of_test_clips_out(samples) ->
 
 
 def test_too_many_group_folds_is_a_clear_error(samples) -> None:
-    with pytest.raises(ValueError, match="evaluation.n_splits"):
+    with pytest.raises(ValueError, match=r"evaluation\.n_splits"):
         make_folds(samples, "group_kfold", n_splits=50)
 
 
@@ -85,7 +85,8 @@ def test_leakage_check_catches_a_planted_overlap(samples, plant: str, message: s
     copies = table.index[(table["source_clip_id"] == test_clip) & table["is_augmented"]]
     subject = table.loc[test_clip, "subject"]
     other_original = next(
-        i for i in table.index[(table["subject"] == subject) & ~table["is_augmented"]]
+        i
+        for i in table.index[(table["subject"] == subject) & ~table["is_augmented"]]
         if i != test_clip
     )
     planted = {
@@ -135,6 +136,4 @@ def test_every_fold_starts_from_fresh_weights(tiny_training, augmented_set) -> N
         np.testing.assert_array_equal(a, b)
     # ... and not from the weights fold 1 ended with.
     fold1_final = trained[0].get_weights()
-    assert any(
-        not np.array_equal(a, b) for a, b in zip(fold1_final, initial[1], strict=True)
-    )
+    assert any(not np.array_equal(a, b) for a, b in zip(fold1_final, initial[1], strict=True))

@@ -2,9 +2,9 @@
 
 Each builder takes the clip shape (frames, height, width), the number of classes and the
 architecture's size parameters for the task variant (``binary`` for two classes, else
-``multiclass``). Models take raw uint8 pixels: a ``Rescaling`` layer scales them to [0, 1],
-(plus per-sample standardisation if asked), so a saved ``.keras`` model is self-contained and loads in Keras' safe mode (no Lambda layers,
-no custom objects).
+``multiclass``). Models take raw uint8 pixels: a ``Rescaling`` layer scales them to [0, 1]
+(plus per-sample standardisation if asked), so a saved ``.keras`` model is self-contained
+and loads in Keras' safe mode (no Lambda layers, no custom objects).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Blueprint = tuple[tuple[int, ...], list[layers.Layer]]  # model input shape, lay
 
 def task_variant(n_classes: int) -> str:
     """The study's size variant for a task: ``binary`` (2 classes) or ``multiclass``."""
-    return "binary" if n_classes == 2 else "multiclass"  # noqa: PLR2004
+    return "binary" if n_classes == 2 else "multiclass"
 
 
 def _dense_head(
@@ -163,7 +163,9 @@ def build_model(
     """A freshly initialised, compiled model (weights depend only on the global seed)."""
     sizes = arch_params[task_variant(n_classes)]
     input_shape, body = BUILDERS[architecture](shape, n_classes, sizes)
-    model = keras.Sequential([*_input_layers(input_shape, intensity), *body], name=_name(architecture))
+    model = keras.Sequential(
+        [*_input_layers(input_shape, intensity), *body], name=_name(architecture)
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="categorical_crossentropy",

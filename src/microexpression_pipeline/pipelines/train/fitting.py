@@ -119,7 +119,7 @@ def validation_split(
     """Hold out a stratified share of the training ORIGINAL clips (copies of a held-out
     clip are dropped from fitting, so validation never sees a copy of a fitted clip)."""
     originals = train.loc[~train["is_augmented"].astype(bool)]
-    if fraction <= 0 or len(originals) < 4:  # noqa: PLR2004
+    if fraction <= 0 or len(originals) < 4:
         return train, train.iloc[:0]
     clip_ids, labels = originals["source_clip_id"], originals["label"]
     try:

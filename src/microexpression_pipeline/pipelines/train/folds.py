@@ -105,4 +105,6 @@ def check_fold(samples: pd.DataFrame, fold: Fold, subject_independent: bool) -> 
     if subject_independent and (overlap := set(train["subject"]) & set(test["subject"])):
         problems.append(f"subjects in both train and test: {sorted(overlap)}")
     if problems:
-        raise LeakageError(f"Leakage in fold {fold.index + 1} ({fold.name}): " + "; ".join(problems))
+        raise LeakageError(
+            f"Leakage in fold {fold.index + 1} ({fold.name}): " + "; ".join(problems)
+        )

@@ -77,7 +77,7 @@ def _spec(
     )
 
 
-def train_and_evaluate(  # noqa: PLR0913
+def train_and_evaluate(
     architecture: str,
     augmented: Mapping[str, np.ndarray],
     samples: pd.DataFrame,
@@ -97,14 +97,14 @@ def train_and_evaluate(  # noqa: PLR0913
         tf.config.experimental.enable_op_determinism()
     clips = augmented["clips"]
     if [str(s) for s in augmented["sample_ids"]] != samples["sample_id"].astype(str).tolist():
-        raise ValueError("augmented clips and sample table are not row-aligned; re-run augmentation")
+        raise ValueError(
+            "augmented clips and sample table are not row-aligned; re-run augmentation"
+        )
     classes = tuple(label_mappings[mode])
     spec = _spec(architecture, tuple(clips.shape[1:]), classes, training)
     protocol = evaluation["protocol"]
     independent = protocol in SUBJECT_INDEPENDENT
-    folds = make_folds(
-        samples, protocol, evaluation["n_splits"], evaluation["n_repeats"], seed
-    )
+    folds = make_folds(samples, protocol, evaluation["n_splits"], evaluation["n_repeats"], seed)
     all_predictions, all_histories = [], []
     started = time.perf_counter()
     for fold in folds:
@@ -168,9 +168,7 @@ def summarise(
         "uf1": uf1(y_true, y_pred, len(classes)),
         "uar": uar(y_true, y_pred, len(classes)),
     }
-    per_fold = (
-        predictions.assign(correct=y_true == y_pred).groupby("fold")["correct"].mean()
-    )
+    per_fold = predictions.assign(correct=y_true == y_pred).groupby("fold")["correct"].mean()
     slug = metric_slug(architecture)
     metrics: dict[str, Any] = {
         f"{slug}.{name}": {"value": value, "step": 0} for name, value in pooled.items()
