@@ -1,0 +1,8 @@
+"""Synthetic micro-expression data in SAMM's and CASME II's exact on-disk formats."""
+
+from microexpression_pipeline.synthetic.generator import (
+    ForeignFolderError,
+    ensure_synthetic_sample,
+)
+
+__all__ = ["ForeignFolderError", "ensure_synthetic_sample"]

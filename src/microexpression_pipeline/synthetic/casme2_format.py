@@ -1,0 +1,103 @@
+"""CASME II's layout and coding sheet: ``CASME2/CASME2_RAW_selected/sub<NN>/<EPxx_yy[f]>/
+img<frame>.jpg`` (onset to offset only) and ``CASME2-coding-20140508.xlsx`` (header on row 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from microexpression_pipeline.synthetic.clips import ClipSpec
+from microexpression_pipeline.synthetic.design import (
+    apex_between,
+    labelled_clips,
+    pick_subjects,
+    scaled_counts,
+)
+from microexpression_pipeline.synthetic.settings import RenderSettings
+from microexpression_pipeline.synthetic.sheets import write_xlsx
+
+ROOT = "CASME2/CASME2_RAW_selected"
+SHEET = "CASME2/CASME2-coding-20140508.xlsx"
+FACE_FRACTION = 0.48
+SUBJECTS = tuple(range(1, 27))
+CLASS_COUNTS = {
+    "happiness": 32,
+    "surprise": 25,
+    "disgust": 63,
+    "repression": 27,
+    "fear": 2,
+    "sadness": 7,
+    "others": 99,
+}
+ACTION_UNITS = {
+    "happiness": ("12", "6+12", "R12", "12+15"),
+    "surprise": ("1+2", "R1+R2", "1+2+25", "5"),
+    "disgust": ("4+9", "9", "10", "4+10", "4", "4+7"),
+    "repression": ("14", "15", "17", "24", "15+17", "R14"),
+    "fear": ("1+2+4", "20"),
+    "sadness": ("1+4", "15", "1+4+15"),
+    "others": ("4", "7", "1", "17", "24", "L2", "25", "4+7", "14"),
+}
+# The real sheet leaves its 3rd and 7th columns without a name (pandas: "Unnamed: 2"/"Unnamed: 6").
+COLUMNS = ("Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None,
+           "Action Units", "Estimated Emotion")  # fmt: skip
+UNLISTED_APEX = "/"  # how the real sheet marks a few clips whose apex was not coded
+N_UNLISTED_APEX = 2
+
+
+def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipSpec]:
+    """CASME II's class mix and subjects scaled by ``size``; frames from onset to offset."""
+    subjects = pick_subjects(SUBJECTS, render.size)
+    taken: set[tuple[int, str]] = set()
+    clips = []
+    for subject, emotion in labelled_clips(rng, scaled_counts(CLASS_COUNTS, render.size), subjects):
+        while True:
+            episode = f"EP{int(rng.integers(1, 20)):02d}_{int(rng.integers(1, 11)):02d}"
+            if (subject, episode) not in taken:
+                break
+        taken.add((subject, episode))
+        clip_id = episode + ("f" if rng.random() < 0.4 else "")
+        length = int(rng.integers(render.onset_to_offset[0], render.onset_to_offset[1] + 1))
+        onset = int(rng.integers(1, 300))
+        offset = onset + length - 1
+        clips.append(
+            ClipSpec(
+                dataset="CASME2",
+                subject=subject,
+                clip_id=clip_id,
+                emotion=emotion,
+                action_units=str(rng.choice(ACTION_UNITS[emotion])),
+                onset=onset,
+                apex=apex_between(rng, onset, offset),
+                offset=offset,
+                first=onset,
+                last=offset,
+                folder=f"{ROOT}/sub{subject:02d}/{clip_id}",
+                intensity=float(rng.uniform(0.6, 1.0)),
+                extra={"apex_listed": True},
+            )
+        )
+    clips.sort(key=lambda clip: (clip.subject, clip.clip_id))
+    for index in rng.choice(len(clips), min(N_UNLISTED_APEX, len(clips)), replace=False):
+        clips[index].extra["apex_listed"] = False
+    return clips
+
+
+def frame_name(clip: ClipSpec, number: int) -> str:
+    """``img46.jpg``: the frame number, unpadded."""
+    return f"img{number}.jpg"
+
+
+def write_metadata(clips: list[ClipSpec], out: Path) -> Path:
+    """Write the coding sheet: header on row 1, '/' for the apex of a couple of clips."""
+    rows = [
+        (clip.subject, clip.clip_id, None, clip.onset,
+         clip.apex if clip.extra["apex_listed"] else UNLISTED_APEX, clip.offset, None,
+         clip.action_units, clip.emotion)
+        for clip in clips
+    ]  # fmt: skip
+    path = out / SHEET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_xlsx(path, [COLUMNS, *rows], sheet_title="Sheet1")
+    return path
