@@ -48,6 +48,15 @@ def test_values_are_typed() -> None:
     assert type(parsed["flag"]) is bool
 
 
+def test_list_values_keep_their_commas() -> None:
+    parsed = _parse(split_params, "synthetic.margin_frames:[1,2],mode:binary,x={a: 1, b: 2}")
+    assert parsed == {
+        "synthetic": {"margin_frames": [1, 2]},
+        "mode": "binary",
+        "x": {"a": 1, "b": 2},
+    }
+
+
 def test_first_separator_wins() -> None:
     assert _parse(split_params, "a=b:c") == {"a": "b:c"}
     assert _parse(split_params, "a:b=c") == {"a": "b=c"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
-from kedro.framework.cli.utils import _split_params
+from omegaconf import OmegaConf
 
 from microexpression_pipeline.parameter_validation import ParameterError
 
@@ -27,16 +27,30 @@ _USAGE = (
 )
 
 
+def _items(value: str) -> list[str]:
+    """Split at commas that are not inside ``[...]`` or ``{...}`` (so lists stay whole)."""
+    items, depth, current = [], 0, []
+    for char in value:
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    return [*items, "".join(current)]
+
+
 def split_params(ctx: click.Context, param: click.Parameter, value: Any) -> dict[str, Any]:
     """Parse ``--params`` items in either ``key:value`` or ``key=value`` form.
 
     Each item is split at its first ``:`` or ``=`` (keys cannot contain either; values may),
-    then handed to Kedro's own parser so that types and nesting match Kedro exactly.
+    then parsed the way Kedro parses ``key=value`` (``OmegaConf.from_dotlist``), so types
+    and nesting match Kedro exactly. A list value keeps its commas: ``margin_frames:[1,2]``.
     """
     if isinstance(value, dict):
         return value
     normalised = []
-    for item in (part.strip() for part in str(value or "").split(",")):
+    for item in (part.strip() for part in _items(str(value or ""))):
         if not item:
             continue
         positions = [i for i in (item.find(":"), item.find("=")) if i != -1]
@@ -47,7 +61,7 @@ def split_params(ctx: click.Context, param: click.Parameter, value: Any) -> dict
         if not key:
             raise click.BadParameter(f"item `{item}` has an empty key: {_USAGE}.", ctx, param)
         normalised.append(f"{key}={val}")
-    return _split_params(ctx, param, ",".join(normalised))
+    return OmegaConf.to_container(OmegaConf.from_dotlist(normalised))
 
 
 def _project_run_command() -> click.Command:

@@ -1,0 +1,210 @@
+"""Face detection (once per clip) and eye-based alignment applied to every frame of a clip."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+# A square face box is this many inter-ocular distances wide (MTCNN boxes: ~2.1 wide,
+# ~2.6 tall); the eye midpoint sits this many inter-ocular distances above the box centre.
+FACE_SIZE_IN_EYE_DISTANCES = 2.4
+EYES_ABOVE_CENTRE_IN_EYE_DISTANCES = 0.35
+
+
+class FaceDetector(Protocol):
+    """MTCNN's interface: ``detect_faces(rgb)`` -> faces; ``detect_faces([rgb, ...])`` ->
+    faces per image."""
+
+    def detect_faces(self, image: Any, **kwargs: Any) -> list[Any]: ...
+
+
+_DETECTOR: FaceDetector | None = None
+_DETECTOR_LOCK = threading.Lock()
+
+
+def default_detector() -> FaceDetector:
+    """The process-wide MTCNN detector (weights ship with the ``mtcnn`` package)."""
+    global _DETECTOR
+    with _DETECTOR_LOCK:
+        if _DETECTOR is None:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            from mtcnn import MTCNN
+
+            logger.info("Loading the MTCNN face detector")
+            _DETECTOR = MTCNN()
+        return _DETECTOR
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face in raw-frame pixels."""
+
+    box: tuple[float, float, float, float]  # x, y, w, h
+    left_eye: tuple[float, float]  # the eye on the image's left
+    right_eye: tuple[float, float]
+    confidence: float
+
+
+def detection_image(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """An RGB copy whose longest side is at most ``max_side``, and its scale to the raw frame."""
+    rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
+    height, width = rgb.shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        scale = size[0] / width
+    return np.ascontiguousarray(rgb), scale
+
+
+def detect_batch(detector: FaceDetector, images: list[np.ndarray]) -> list[list[dict[str, Any]]]:
+    """Faces of each image, in one detector call (images of one size, for exact results)."""
+    if not images:
+        return []
+    if len(images) == 1:
+        return [list(detector.detect_faces(images[0]))]
+    return [list(found) for found in detector.detect_faces(images)]
+
+
+def best_face(found: list[dict[str, Any]], scale: float, min_confidence: float) -> Face | None:
+    """The most confident detection (ties: the larger box), mapped back to raw pixels."""
+    found = [f for f in found if float(f.get("confidence", 0)) >= min_confidence]
+    if not found:
+        return None
+    best = max(found, key=lambda f: (float(f["confidence"]), f["box"][2] * f["box"][3]))
+    eyes = sorted(
+        (tuple(float(v) / scale for v in best["keypoints"][k]) for k in ("left_eye", "right_eye")),
+    )
+    x, y, w, h = (float(v) / scale for v in best["box"])
+    return Face((x, y, w, h), eyes[0], eyes[1], float(best["confidence"]))
+
+
+def detect_face(
+    detector: FaceDetector, image: np.ndarray, *, max_side: int, min_confidence: float
+) -> Face | None:
+    """The most confident face of one image (gray or RGB), detected on a downscaled copy."""
+    small, scale = detection_image(image, max_side)
+    return best_face(detect_batch(detector, [small])[0], scale, min_confidence)
+
+
+@dataclass(frozen=True)
+class CropTransform:
+    """A square crop: centre and side in raw pixels, rotation in degrees (eyes level)."""
+
+    centre: tuple[float, float]
+    side: float
+    angle: float
+
+    def matrix(self, out_size: int, pre_scale: float = 1.0) -> np.ndarray:
+        """2x3 affine map from (pre-scaled) raw pixels to the ``out_size`` crop."""
+        cx, cy = self.centre[0] * pre_scale, self.centre[1] * pre_scale
+        scale = out_size / (self.side * pre_scale)
+        matrix = cv2.getRotationMatrix2D((cx, cy), self.angle, scale)
+        matrix[0, 2] += out_size / 2 - cx
+        matrix[1, 2] += out_size / 2 - cy
+        return matrix
+
+
+def aligned_crop(face: Face, margin: float) -> CropTransform:
+    """Rotate so the eyes are level, scale so the inter-ocular distance is fixed.
+
+    The crop side is ``FACE_SIZE_IN_EYE_DISTANCES * (1 + 2 * margin)`` inter-ocular
+    distances, centred below the eye midpoint along the face's vertical axis.
+    """
+    (lx, ly), (rx, ry) = face.left_eye, face.right_eye
+    dx, dy = rx - lx, ry - ly
+    distance = math.hypot(dx, dy)
+    if distance < 1.0:
+        raise ValueError("eye landmarks coincide; cannot align")
+    angle = math.degrees(math.atan2(dy, dx))
+    down = (-dy / distance, dx / distance)  # the face's downward axis in image coordinates
+    offset = EYES_ABOVE_CENTRE_IN_EYE_DISTANCES * distance
+    centre = ((lx + rx) / 2 + down[0] * offset, (ly + ry) / 2 + down[1] * offset)
+    side = FACE_SIZE_IN_EYE_DISTANCES * (1 + 2 * margin) * distance
+    return CropTransform(centre, side, angle)
+
+
+def centre_crop(height: int, width: int) -> CropTransform:
+    """The largest centred square, unrotated (used when no face is found, if allowed)."""
+    return CropTransform((width / 2, height / 2), float(min(height, width)), 0.0)
+
+
+_REDUCED = {
+    True: {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+           4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8},
+    False: {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+            4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8},
+}  # fmt: skip
+
+
+def frame_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) from an image file's header, or None if it is not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return height, width
+
+
+def decode_frame(
+    data: bytes, *, gray: bool, min_scale: float = 1.0
+) -> tuple[np.ndarray, float, tuple[int, int]] | None:
+    """Decode an image file's bytes, reduced by 2, 4 or 8 while the scale stays >= min_scale.
+
+    JPEGs are reduced during decoding (much faster for large frames). Returns the image
+    (grayscale, or RGB), its scale relative to the raw frame and the raw (height, width);
+    None when the bytes cannot be decoded.
+    """
+    size = frame_size(data)
+    if size is None:
+        return None
+    height, width = size
+    factor = max(r for r in (1, 2, 4, 8) if r == 1 or 1.0 / r >= min_scale)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[gray][factor])
+    if image is None or image.size == 0:
+        return None
+    if not gray:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image, image.shape[1] / width, (height, width)
+
+
+def apply_crop(
+    gray: np.ndarray, crop: CropTransform, out_size: int, source_scale: float = 1.0
+) -> np.ndarray:
+    """Warp one grayscale frame (at ``source_scale`` of the raw frame) into the crop (uint8).
+
+    Large reductions first shrink the frame with area averaging, so the crop is not aliased.
+    """
+    target = min(1.0, 2.0 * out_size / crop.side)
+    scale = source_scale
+    if target < scale:
+        height, width = gray.shape
+        factor = target / scale
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        scale *= size[0] / width
+    return cv2.warpAffine(
+        gray,
+        crop.matrix(out_size, scale),
+        (out_size, out_size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def raw_to_crop(point: tuple[float, float], crop: CropTransform, out_size: int) -> np.ndarray:
+    """Where a raw-pixel point lands in the crop (for checks and drawings)."""
+    matrix = crop.matrix(out_size)
+    return matrix @ np.array([point[0], point[1], 1.0])

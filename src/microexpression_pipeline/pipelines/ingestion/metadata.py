@@ -1,0 +1,377 @@
+"""Metadata sheets: reading (.xlsx / .csv, header row found), normalisation, validation.
+
+Both SAMM and CASME II sheets are normalised to one candidate clip table. Rows that cannot
+be used are never dropped silently: they go to the quarantine with a reason, and rows that
+were patched (a configured correction, an apex fallback) are kept and recorded too.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import pandas as pd
+
+from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_record
+
+# Column names are compared after lower-casing and removing spaces, underscores and dashes,
+# so "Onset Frame" (SAMM) and "OnsetFrame" (CASME II) are the same column.
+SHEET_COLUMNS: dict[str, dict[str, str]] = {
+    "samm": {
+        "subject": "Subject",
+        "filename": "Filename",
+        "onset": "Onset Frame",
+        "apex": "Apex Frame",
+        "offset": "Offset Frame",
+        "action_units": "Action Units",
+        "emotion": "Estimated Emotion",
+    },
+    "casme2": {
+        "subject": "Subject",
+        "filename": "Filename",
+        "onset": "OnsetFrame",
+        "apex": "ApexFrame",
+        "offset": "OffsetFrame",
+        "action_units": "Action Units",
+        "emotion": "Estimated Emotion",
+    },
+}
+HEADER_SEARCH_ROWS = 60
+MISSING_APEX_MARKERS = frozenset({"", "/", "-", "nan", "none", "n/a", "na"})
+
+
+class SheetFormatError(ValueError):
+    """A metadata sheet is empty or lacks required columns."""
+
+
+def normalise_column_name(name: Any) -> str:
+    """Lower-case a header cell and drop spaces, underscores and dashes."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return ""
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def _raw_rows(path: Path) -> list[list[Any]]:
+    """All cells of the first sheet (xlsx) or of the file (csv), no header interpretation."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        frame = pd.read_excel(path, header=None, dtype=object, sheet_name=0)
+        return [list(row) for row in frame.itertuples(index=False, name=None)]
+    if suffix in {".csv", ".txt"}:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return [list(row) for row in csv.reader(handle)]
+    raise SheetFormatError(
+        f"{path}: unsupported metadata file type {suffix!r}; use .xlsx or .csv "
+        "(set ingestion.sources.<data_source>.<source>.metadata)."
+    )
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return str(value).strip() == ""
+
+
+def read_metadata_sheet(path: str | Path, sheet_format: str) -> pd.DataFrame:
+    """Read a metadata sheet, finding its header row (title rows above it are skipped).
+
+    Returns the rows below the header as strings-or-values with the original column names,
+    plus ``sheet_row`` (1-based row number in the file, as a spreadsheet shows it).
+    Raises ``SheetFormatError`` naming the file and the missing columns.
+    """
+    path = Path(path)
+    if sheet_format not in SHEET_COLUMNS:
+        raise SheetFormatError(
+            f"{path}: unknown sheet format {sheet_format!r}; valid: {', '.join(SHEET_COLUMNS)}"
+        )
+    if not path.is_file():
+        raise SheetFormatError(
+            f"{path}: metadata sheet not found; check ingestion.sources.*.metadata."
+        )
+    rows = _raw_rows(path)
+    if not any(not _is_blank(cell) for row in rows for cell in row):
+        raise SheetFormatError(f"{path}: the metadata sheet is empty.")
+    required = SHEET_COLUMNS[sheet_format]
+    wanted = {normalise_column_name(name): name for name in required.values()}
+    best_row, best_found = -1, set()
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = {normalise_column_name(cell) for cell in row} & set(wanted)
+        if len(found) > len(best_found):
+            best_row, best_found = index, found
+        if found == set(wanted):
+            break
+    if best_found != set(wanted):
+        missing = [wanted[key] for key in wanted if key not in best_found]
+        where = f"best header candidate: row {best_row + 1}" if best_row >= 0 else "no header"
+        raise SheetFormatError(
+            f"{path}: not a {sheet_format} metadata sheet; missing columns "
+            f"{missing} ({where}, searched the first {HEADER_SEARCH_ROWS} rows). "
+            f"Expected columns: {list(required.values())}."
+        )
+    header = rows[best_row]
+    names = [
+        str(cell).strip() if not _is_blank(cell) else f"unnamed_{i}"
+        for i, cell in enumerate(header)
+    ]
+    body = []
+    for offset, row in enumerate(rows[best_row + 1 :], start=best_row + 2):
+        if all(_is_blank(cell) for cell in row):
+            continue
+        padded = list(row) + [None] * (len(names) - len(row))
+        body.append({**dict(zip(names, padded, strict=False)), "sheet_row": offset})
+    if not body:
+        raise SheetFormatError(f"{path}: the metadata sheet has a header but no data rows.")
+    frame = pd.DataFrame(body)
+    by_norm = {normalise_column_name(name): name for name in names}
+    rename = {by_norm[normalise_column_name(col)]: key for key, col in required.items()}
+    return frame.rename(columns=rename)
+
+
+def parse_frame_number(value: Any) -> int | None:
+    """An integer frame number from a cell (int, integral float or digit string), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        return int(float(text))
+    return None
+
+
+def _cell_text(value: Any) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_safe_component(text: str) -> bool:
+    if text in {"", ".", ".."} or "\x00" in text:
+        return False
+    if "/" in text or "\\" in text or ":" in text:
+        return False
+    return not (PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute())
+
+
+def _subject_name(raw: Any, sheet_format: str) -> str | None:
+    """SAMM subject 6 -> '006'; CASME II 1 -> 'sub01' ('sub01' is kept)."""
+    number = parse_frame_number(raw)
+    if sheet_format == "samm":
+        return f"{number:03d}" if number is not None else None
+    if number is not None:
+        return f"sub{number:02d}"
+    text = _cell_text(raw)
+    return text if re.fullmatch(r"sub\d+", text, flags=re.IGNORECASE) else None
+
+
+def clip_id_for(sheet_format: str, subject: str, filename: str) -> str:
+    """SAMM file names are unique ('006_1_2'); CASME II's are per subject ('sub01_EP02_01f')."""
+    return filename if sheet_format == "samm" else f"{subject}_{filename}"
+
+
+def known_emotion_labels(
+    extra_labels: Iterable[str], label_mappings: Mapping[str, Mapping[str, Sequence[str]]]
+) -> set[str]:
+    """Lower-cased labels accepted in the sheets: the configured list plus every mapped one."""
+    known = {str(label).strip().lower() for label in extra_labels}
+    for classes in label_mappings.values():
+        for labels in classes.values():
+            known |= {str(label).strip().lower() for label in labels}
+    return known
+
+
+def _correction_lookup(
+    corrections: Sequence[Mapping[str, Any]], dataset: str
+) -> dict[str, list[Mapping[str, Any]]]:
+    lookup: dict[str, list[Mapping[str, Any]]] = {}
+    for item in corrections:
+        if item["dataset"] == dataset:
+            lookup.setdefault(str(item["clip_id"]), []).append(item)
+    return lookup
+
+
+def normalise_sheet(
+    sheet: pd.DataFrame,
+    *,
+    dataset: str,
+    sheet_format: str,
+    root: str | Path,
+    known_emotions: set[str],
+    corrections: Sequence[Mapping[str, Any]],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Normalise a sheet to candidate clips; return them and the quarantine records.
+
+    Candidate columns: dataset, subject, clip_id, onset, apex, offset, emotion,
+    action_units, source_folder, sheet_row, notes (list of str).
+    """
+    root_path = Path(root).resolve()
+    lookup = _correction_lookup(corrections, dataset)
+    records: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+
+    def reject(clip_id: str, subject: str, reason: Reason, detail: str) -> None:
+        records.append(quarantine_record(dataset, clip_id, subject, reason, detail, "rejected"))
+
+    for row in sheet.to_dict("records"):
+        where = f"sheet row {row['sheet_row']}"
+        raw_subject, filename = _cell_text(row["subject"]), _cell_text(row["filename"])
+        label = f"{raw_subject}/{filename}"
+        if not _is_safe_component(raw_subject) or not _is_safe_component(filename):
+            reject(
+                filename or label,
+                raw_subject,
+                Reason.UNSAFE_PATH,
+                f"{where}: Subject {raw_subject!r} / Filename {filename!r} is empty or would "
+                "resolve outside the dataset root (path separators, '..' or absolute path)",
+            )
+            continue
+        subject = _subject_name(row["subject"], sheet_format)
+        if subject is None:
+            reject(
+                filename,
+                raw_subject,
+                Reason.INVALID_SUBJECT,
+                f"{where}: Subject {raw_subject!r} is not a subject number",
+            )
+            continue
+        clip_id = clip_id_for(sheet_format, subject, filename)
+        folder = (root_path / subject / filename).resolve()
+        if not folder.is_relative_to(root_path):
+            reject(
+                clip_id,
+                subject,
+                Reason.UNSAFE_PATH,
+                f"{where}: {subject}/{filename} resolves to {folder}, outside {root_path}",
+            )
+            continue
+
+        values = {key: row[key] for key in ("onset", "apex", "offset")}
+        notes: list[str] = []
+        patches: list[str] = []
+        for correction in lookup.get(clip_id, []):
+            field = correction["field"]
+            before = parse_frame_number(values[field])
+            expected = correction.get("original")
+            if expected is not None and before != expected:
+                notes.append(
+                    f"correction of {field} not applied: sheet has {before}, "
+                    f"correction expects {expected}"
+                )
+                continue
+            values[field] = correction["value"]
+            text = f"{field} {before} -> {correction['value']} (correction: {correction['note']})"
+            patches.append(text)
+            records.append(
+                quarantine_record(dataset, clip_id, subject, Reason.CORRECTED, text, "patched")
+            )
+
+        onset, offset = parse_frame_number(values["onset"]), parse_frame_number(values["offset"])
+        apex = parse_frame_number(values["apex"])
+        if onset is None or offset is None:
+            reject(
+                clip_id,
+                subject,
+                Reason.INVALID_KEY_FRAME,
+                f"{where}: onset {_cell_text(values['onset'])!r} / offset "
+                f"{_cell_text(values['offset'])!r} must be frame numbers",
+            )
+            continue
+        if offset < onset:
+            reject(
+                clip_id,
+                subject,
+                Reason.INVALID_KEY_FRAME,
+                f"{where}: offset {offset} is before onset {onset}",
+            )
+            continue
+        if apex is None:
+            apex_text = _cell_text(values["apex"])
+            if apex_text.lower() not in MISSING_APEX_MARKERS:
+                reject(
+                    clip_id,
+                    subject,
+                    Reason.INVALID_KEY_FRAME,
+                    f"{where}: apex {apex_text!r} is not a frame number",
+                )
+                continue
+            apex = (onset + offset) // 2
+            text = f"apex {apex_text!r} missing: middle frame {apex} used"
+            patches.append(text)
+            records.append(
+                quarantine_record(dataset, clip_id, subject, Reason.APEX_FALLBACK, text, "patched")
+            )
+        if not onset <= apex <= offset:
+            reject(
+                clip_id,
+                subject,
+                Reason.APEX_OUTSIDE_RANGE,
+                f"{where}: apex {apex} outside [onset {onset}, offset {offset}]; "
+                "add a row to ingestion.corrections if the true apex is known",
+            )
+            continue
+
+        emotion = _cell_text(row["emotion"])
+        if emotion.lower() not in known_emotions:
+            reject(
+                clip_id,
+                subject,
+                Reason.UNKNOWN_EMOTION,
+                f"{where}: emotion {emotion!r} is not a known label; add it to "
+                "ingestion.known_emotions or label_mappings",
+            )
+            continue
+        candidates.append(
+            {
+                "dataset": dataset,
+                "subject": subject,
+                "clip_id": clip_id,
+                "onset": onset,
+                "apex": apex,
+                "offset": offset,
+                "emotion": emotion,
+                "action_units": _cell_text(row["action_units"]),
+                "source_folder": str(folder),
+                "sheet_row": int(row["sheet_row"]),
+                "notes": notes + patches,
+            }
+        )
+
+    frame = pd.DataFrame(
+        candidates,
+        columns=[
+            "dataset",
+            "subject",
+            "clip_id",
+            "onset",
+            "apex",
+            "offset",
+            "emotion",
+            "action_units",
+            "source_folder",
+            "sheet_row",
+            "notes",
+        ],
+    )
+    duplicated = frame["clip_id"].duplicated(keep=False)
+    if duplicated.any():
+        for clip_id, group in frame[duplicated].groupby("clip_id", sort=True):
+            rows = ", ".join(str(r) for r in group["sheet_row"])
+            for subject in group["subject"]:
+                reject(
+                    str(clip_id),
+                    subject,
+                    Reason.DUPLICATE_CLIP_ID,
+                    f"clip id {clip_id!r} appears on sheet rows {rows}; keep exactly one row",
+                )
+        frame = frame[~duplicated]
+    return frame.reset_index(drop=True), records

@@ -1,0 +1,52 @@
+"""Quarantine records: every rejected or patched clip, with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+QUARANTINE_COLUMNS = ("dataset", "subject", "clip_id", "reason", "detail", "action")
+
+
+class Reason(StrEnum):
+    """Why a clip was rejected (``action=rejected``) or changed (``action=patched``)."""
+
+    UNSAFE_PATH = "unsafe_path"
+    INVALID_SUBJECT = "invalid_subject"
+    INVALID_KEY_FRAME = "invalid_key_frame"
+    APEX_OUTSIDE_RANGE = "apex_outside_range"
+    UNKNOWN_EMOTION = "unknown_emotion"
+    DUPLICATE_CLIP_ID = "duplicate_clip_id"
+    MISSING_CLIP_FOLDER = "missing_clip_folder"
+    MISSING_FRAME = "missing_frame"
+    CORRUPT_FRAME = "corrupt_frame"
+    NO_FACE = "no_face"
+    # patches
+    CORRECTED = "corrected"
+    APEX_FALLBACK = "apex_fallback"
+    FRAME_SUBSTITUTED = "frame_substituted"
+    CENTRE_CROP = "centre_crop"
+
+
+def quarantine_record(
+    dataset: str, clip_id: str, subject: str, reason: Reason, detail: str, action: str
+) -> dict[str, Any]:
+    """One quarantine row; ``action`` is ``rejected`` or ``patched``."""
+    if action not in {"rejected", "patched"}:
+        raise ValueError(f"action must be 'rejected' or 'patched', got {action!r}")
+    return {
+        "dataset": dataset,
+        "subject": str(subject),
+        "clip_id": str(clip_id),
+        "reason": str(reason),
+        "detail": detail,
+        "action": action,
+    }
+
+
+def quarantine_table(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """The quarantine as a table with fixed columns (also when empty)."""
+    return pd.DataFrame(list(records), columns=list(QUARANTINE_COLUMNS)).astype(str)

@@ -1,0 +1,64 @@
+"""Schema of the ``ingestion`` parameter section (conf/base/parameters_ingestion.yml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from microexpression_pipeline.parameter_validation import StrictSection
+
+
+class SourceSpec(StrictSection):
+    """Where one dataset's frames and metadata sheet are."""
+
+    format: Literal["samm", "casme2"]
+    root: str = Field(min_length=1)
+    metadata: str = Field(min_length=1)
+    enabled: bool = True
+
+
+class Correction(StrictSection):
+    """A fix of one key frame of one sheet row."""
+
+    dataset: str = Field(min_length=1)
+    clip_id: str = Field(min_length=1)
+    field: Literal["onset", "apex", "offset"]
+    value: int = Field(ge=0)
+    original: int | None = None
+    note: str = Field(min_length=1)
+
+
+class ContactSheet(StrictSection):
+    """How much the contact-sheet PNGs show."""
+
+    clips_per_class: int = Field(default=2, ge=1, le=20)
+    detection_clips: int = Field(default=4, ge=1, le=32)
+
+
+class IngestionParams(StrictSection):
+    """The ``ingestion`` section."""
+
+    sources: dict[str, dict[Literal["samm", "casme2"], SourceSpec]]
+    frames_between_key_frames: int = Field(ge=0, le=50)
+    missing_frame_tolerance: int = Field(ge=0)
+    image_size: int = Field(ge=16, le=1024)
+    face_margin: float = Field(ge=0.0, le=1.0)
+    detection_max_side: int = Field(ge=64)
+    detection_batch_size: int = Field(ge=1, le=256)
+    min_face_confidence: float = Field(ge=0.0, le=1.0)
+    no_face: Literal["quarantine", "centre_crop"]
+    workers: int = Field(ge=1, le=64)
+    known_emotions: list[str]
+    corrections: list[Correction]
+    contact_sheet: ContactSheet
+
+    @model_validator(mode="after")
+    def _unique_corrections(self) -> IngestionParams:
+        seen = set()
+        for item in self.corrections:
+            key = (item.dataset, item.clip_id, item.field)
+            if key in seen:
+                raise ValueError(f"corrections: {key} is corrected twice")
+            seen.add(key)
+        return self
