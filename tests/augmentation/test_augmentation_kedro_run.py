@@ -39,7 +39,7 @@ def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    out = project_copy / "data" / "05_model_input" / "augmented" / "multiclass"
+    out = project_copy / "data" / "05_model_input" / "synthetic" / "augmented" / "multiclass"
     meta = json.loads(_latest(out, "meta.json").read_text())
     assert meta["counts_after"] == {
         "Happiness": 6, "Surprise": 0, "Anger": 2, "Fear": 6, "Disgust": 0, "Contempt": 0,
@@ -50,5 +50,5 @@ def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro,
         assert archive["clips"].shape == (14, 9, 32, 32) and str(archive["mode"]) == "multiclass"
         sample_ids = archive["sample_ids"].tolist()
     assert pd.read_parquet(_latest(out, "samples.parquet"))["sample_id"].tolist() == sample_ids
-    preview = project_copy / "data" / "08_reporting" / "augmentation" / "multiclass"
+    preview = project_copy / "data" / "08_reporting" / "synthetic" / "augmentation" / "multiclass"
     assert _latest(preview, "preview.png").stat().st_size > 0

@@ -22,6 +22,7 @@ from .conftest import PROJECT_ROOT, build_casme, build_samm, face_centre_in_fram
 
 def _catalog(tmp_path: Path, params: dict) -> DataCatalog:
     text = (PROJECT_ROOT / "conf/base/catalog_ingestion.yml").read_text()
+    text = text.replace("${runtime_params:data_source,${globals:data_source}}", "fixture")
     config = yaml.safe_load(text.replace("data/", f"{tmp_path}/data/"))
     config = {k: v for k, v in config.items() if "MlflowMetrics" not in v["type"]}
     catalog = DataCatalog.from_config(config)
@@ -88,9 +89,11 @@ def test_outputs_saved_versioned_and_aligned(pipeline_run):
             "action",
         ]
         for name in ("ingestion_crops", "ingestion_detections"):
-            versions = list((tmp_path / "data/08_reporting" / source / f"{name}.png").iterdir())
+            versions = list(
+                (tmp_path / "data/08_reporting/fixture" / source / f"{name}.png").iterdir()
+            )
             assert len(versions) == 1 and (versions[0] / f"{name}.png").stat().st_size > 1000
-        path = next((tmp_path / "data/03_primary" / source / "clips.npz").iterdir())
+        path = next((tmp_path / "data/03_primary/fixture" / source / "clips.npz").iterdir())
         NpzDataset(filepath=str(path / "clips.npz")).load()  # loads without pickle
     casme = catalog.load("casme2.quarantine")
     assert list(casme["reason"]) == ["apex_fallback"]

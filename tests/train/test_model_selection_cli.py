@@ -46,13 +46,13 @@ def test_model_parameter_runs_exactly_one_training_node(
     assert "Running node: train_3dcnn" in log
     for other in ("train_2dcnn", "train_cnn_lstm", "train_convlstm2d"):
         assert f"Running node: {other}" not in log
-    outputs = project_copy / "data" / "07_model_output" / "binary"
+    outputs = project_copy / "data" / "07_model_output" / "synthetic" / "binary"
     assert sorted(p.name for p in outputs.iterdir()) == ["3dcnn"]
     (summary_file,) = (outputs / "3dcnn" / "summary.json").glob("*/summary.json")
     summary = json.loads(summary_file.read_text())
     assert summary["protocol"] == "group_kfold"
     assert summary["n_folds"] == 2
-    model_dir = project_copy / "data" / "06_models" / "binary" / "3dcnn"
+    model_dir = project_copy / "data" / "06_models" / "synthetic" / "binary" / "3dcnn"
     models = list(model_dir.glob("model.keras/*/model.keras"))
     assert len(models) == 1
 
