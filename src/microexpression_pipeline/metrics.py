@@ -46,3 +46,36 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Share of correct predictions (NaN when there is none)."""
     y_true = np.asarray(y_true)
     return float((y_true == np.asarray(y_pred)).mean()) if y_true.size else float("nan")
+
+
+def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 (NaN where undefined) and support per class."""
+    matrix = confusion(y_true, y_pred, n_classes)
+    tp = np.diag(matrix).astype(float)
+    predicted = matrix.sum(axis=0).astype(float)
+    support = matrix.sum(axis=1)
+    f1, recall = _per_class(matrix)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, np.nan)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+def row_normalised(matrix: np.ndarray) -> np.ndarray:
+    """Each row of a confusion matrix divided by its total (NaN for an empty row)."""
+    totals = matrix.sum(axis=1, keepdims=True).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1), np.nan)
+
+
+def chance_uf1(support: np.ndarray) -> float:
+    """UF1 expected from uniform random guessing over K classes, from expected counts.
+
+    With n_c true samples of class c among N, guessing uniformly gives TP = n_c / K,
+    FP = (N - n_c) / K and FN = n_c (K - 1) / K, so F1_c = 2 n_c / (N + K n_c); classes
+    without a sample score 0 (they are predicted, never right) and count in the mean.
+    """
+    support = np.asarray(support, float)
+    total, k = support.sum(), support.size
+    if total == 0:
+        return float("nan")
+    return float(np.mean(2 * support / (total + k * support)))

@@ -22,9 +22,7 @@ class ParameterError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(
-            f"Invalid parameters (conf/*/parameters*.yml or --params):\n{lines}"
-        )
+        super().__init__(f"Invalid parameters (conf/*/parameters*.yml or --params):\n{lines}")
 
 
 class StrictSection(BaseModel):
@@ -35,7 +33,22 @@ class StrictSection(BaseModel):
 
 def section_schemas() -> dict[str, type[BaseModel]]:
     """The schema of each pipeline's top-level parameter key (imported lazily)."""
-    return {}
+    from microexpression_pipeline.pipelines.augmentation.schema import AugmentationParams
+    from microexpression_pipeline.pipelines.cross_dataset.schema import CrossDatasetParams
+    from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
+    from microexpression_pipeline.pipelines.reporting.schema import ReportingParams
+    from microexpression_pipeline.pipelines.synthetic.schema import SyntheticSettings
+    from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
+
+    return {
+        "augmentation": AugmentationParams,
+        "ingestion": IngestionParams,
+        "training": TrainingParams,
+        "evaluation": EvaluationParams,
+        "synthetic": SyntheticSettings,
+        "reporting": ReportingParams,
+        "cross_dataset": CrossDatasetParams,
+    }
 
 
 def _format_choice(name: str, value: Any, choices: list[str] | tuple[str, ...]) -> str:

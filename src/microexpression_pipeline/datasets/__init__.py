@@ -2,8 +2,17 @@
 
 from microexpression_pipeline.datasets.npz_dataset import NpzDataset
 from microexpression_pipeline.datasets.optional_json_dataset import OptionalJSONDataset
+from microexpression_pipeline.datasets.optional_partitioned_dataset import (
+    OptionalPartitionedDataset,
+)
 
-__all__ = ["MlflowKerasModelDataset", "NpzDataset", "OptionalJSONDataset"]
+__all__ = [
+    "MlflowKerasModelDataset",
+    "MlflowVersionedArtifactDataset",
+    "NpzDataset",
+    "OptionalJSONDataset",
+    "OptionalPartitionedDataset",
+]
 
 
 def __getattr__(name: str):  # imported lazily: it pulls in Keras and MLflow
@@ -13,4 +22,10 @@ def __getattr__(name: str):  # imported lazily: it pulls in Keras and MLflow
         )
 
         return MlflowKerasModelDataset
+    if name == "MlflowVersionedArtifactDataset":
+        from microexpression_pipeline.datasets.mlflow_versioned_artifact_dataset import (
+            MlflowVersionedArtifactDataset,
+        )
+
+        return MlflowVersionedArtifactDataset
     raise AttributeError(name)

@@ -1,0 +1,282 @@
+"""The numbers of the report, from pooled per-fold predictions (the MEGC convention).
+
+Baselines are computed under the same protocol as the model:
+
+* majority: in every fold, predict the most frequent class among the original clips of the
+  *other* folds of the same repeat (that fold's training subjects; ties go to the first
+  class). Augmented copies are not in the predictions table and are not counted: the
+  baseline is the trivial rule learnt from the real training clips, whatever balancing
+  the model's training set received;
+* chance: uniform random guessing over the K classes, in expectation: accuracy and UAR
+  1/K, UF1 from expected counts (``metrics.chance_uf1``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microexpression_pipeline.metrics import (
+    accuracy,
+    chance_uf1,
+    confusion,
+    per_class,
+    row_normalised,
+    uar,
+    uf1,
+)
+from microexpression_pipeline.pipelines.reporting.results import ModelResult
+
+HEADLINE = ("accuracy", "uf1", "uar")
+NA = "n/a"
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for a table; ``n/a`` for a metric that cannot be computed."""
+    if value is None:
+        return NA
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return NA if math.isnan(number) else f"{number:.{digits}f}"
+
+
+def encode(labels: pd.Series, classes: Sequence[str]) -> np.ndarray:
+    """Class indices of ``labels``; a label outside ``classes`` is an error."""
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted(set(labels.astype(str)) - set(index))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classes {list(classes)}")
+    return labels.astype(str).map(index).to_numpy(dtype=int)
+
+
+def headline(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Pooled accuracy, UF1 and UAR."""
+    return {
+        "accuracy": accuracy(y_true, y_pred),
+        "uf1": uf1(y_true, y_pred, n_classes),
+        "uar": uar(y_true, y_pred, n_classes),
+    }
+
+
+def per_class_table(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class."""
+    stats = per_class(y_true, y_pred, len(classes))
+    return pd.DataFrame({"class": list(classes), **stats})
+
+
+def _folds(predictions: pd.DataFrame) -> pd.DataFrame:
+    frame = predictions.copy()
+    if "repeat" not in frame:
+        frame["repeat"] = 0
+    return frame
+
+
+def fold_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy and test-set size per (repeat, fold)."""
+    frame = _folds(predictions)
+    frame["correct"] = frame["true_label"].astype(str) == frame["predicted_label"].astype(str)
+    grouped = frame.groupby(["repeat", "fold"])["correct"]
+    return (
+        pd.DataFrame({"n": grouped.size(), "accuracy": grouped.mean()})
+        .reset_index()
+        .astype({"repeat": int, "fold": int, "n": int, "accuracy": float})
+    )
+
+
+def fold_statistics(per_fold: pd.DataFrame) -> pd.DataFrame:
+    """Mean +- std (population) of per-fold accuracy: over all folds, and per repeat when
+    there is more than one repeat (stratified k-fold)."""
+
+    def row(scope: str, values: pd.Series) -> dict[str, Any]:
+        return {
+            "scope": scope,
+            "n_folds": int(values.size),
+            "mean": float(values.mean()) if values.size else float("nan"),
+            "std": float(values.std(ddof=0)) if values.size else float("nan"),
+        }
+
+    rows = [row("all folds", per_fold["accuracy"])]
+    if per_fold["repeat"].nunique() > 1:
+        rows += [
+            row(f"repeat {int(r)}", group["accuracy"]) for r, group in per_fold.groupby("repeat")
+        ]
+    return pd.DataFrame(rows, columns=["scope", "n_folds", "mean", "std"])
+
+
+def majority_predictions(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.Series:
+    """Per fold, the majority class of the other folds' original clips (same repeat).
+
+    A fold with no other fold to learn from gets no prediction (NaN)."""
+    frame = _folds(predictions)
+    predicted = pd.Series(np.nan, index=frame.index, dtype=object)
+    for _, group in frame.groupby("repeat"):
+        for fold in group["fold"].unique():
+            train = group.loc[group["fold"] != fold, "true_label"].astype(str)
+            if train.empty:
+                continue
+            counts = [int((train == c).sum()) for c in classes]
+            predicted[group.index[group["fold"] == fold]] = classes[int(np.argmax(counts))]
+    return predicted
+
+
+def majority_baseline(predictions: pd.DataFrame, classes: Sequence[str]) -> dict[str, Any]:
+    """Accuracy / UF1 / UAR and per-fold accuracy of the majority-class baseline."""
+    predicted = majority_predictions(predictions, classes)
+    known = predicted.notna()
+    if not known.any():
+        return {name: float("nan") for name in HEADLINE} | {"fold_accuracy_mean": float("nan")}
+    frame = predictions.loc[known].assign(predicted_label=predicted[known])
+    scores = headline(
+        encode(frame["true_label"], classes),
+        encode(frame["predicted_label"], classes),
+        len(classes),
+    )
+    per_fold = fold_accuracy(frame)
+    return scores | {
+        "fold_accuracy_mean": float(per_fold["accuracy"].mean()),
+        "fold_accuracy_std": float(per_fold["accuracy"].std(ddof=0)),
+    }
+
+
+def chance_level(y_true: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Expected accuracy / UF1 / UAR of uniform random guessing."""
+    if len(y_true) == 0:
+        return {name: float("nan") for name in HEADLINE}
+    support = np.bincount(np.asarray(y_true, int), minlength=n_classes)
+    return {"accuracy": 1 / n_classes, "uf1": chance_uf1(support), "uar": 1 / n_classes}
+
+
+def per_subject_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy and number of test predictions per subject (pooled over repeats)."""
+    frame = predictions.assign(
+        correct=predictions["true_label"].astype(str) == predictions["predicted_label"].astype(str),
+        subject=predictions["subject"].astype(str),
+    )
+    grouped = frame.groupby("subject")["correct"]
+    return (
+        pd.DataFrame({"n": grouped.size(), "accuracy": grouped.mean()})
+        .reset_index()
+        .sort_values("subject", key=lambda s: s.str.zfill(8))
+        .reset_index(drop=True)
+    )
+
+
+def evaluate(result: ModelResult) -> dict[str, Any]:
+    """Everything the report shows about one model (tables as DataFrames)."""
+    classes = result.classes
+    predictions = result.predictions
+    y_true = encode(predictions["true_label"], classes)
+    y_pred = encode(predictions["predicted_label"], classes)
+    matrix = confusion(y_true, y_pred, len(classes))
+    per_fold = fold_accuracy(predictions)
+    protocol = str(result.summary.get("protocol") or NA)
+    return {
+        "key": result.key,
+        "mode": result.mode,
+        "architecture": result.architecture,
+        "slug": result.slug,
+        "version": result.version,
+        "classes": classes,
+        "protocol": protocol,
+        "subject_independent": bool(result.summary.get("subject_independent", False)),
+        "data_source": result.data_source,
+        "mlflow_run_id": result.run.get("mlflow_run_id"),
+        "input_versions": dict(result.run.get("input_versions") or {}),
+        "settings": result.summary.get("settings") or {},
+        "evaluation": result.summary.get("evaluation") or {},
+        "seed": result.summary.get("seed"),
+        "n_test": len(predictions),
+        "metrics": headline(y_true, y_pred, len(classes)),
+        "majority": majority_baseline(predictions, classes),
+        "chance": chance_level(y_true, len(classes)),
+        "per_class": per_class_table(y_true, y_pred, classes),
+        "confusion": matrix,
+        "confusion_normalised": row_normalised(matrix),
+        "fold_accuracy": per_fold,
+        "fold_statistics": fold_statistics(per_fold),
+        "per_subject": per_subject_accuracy(predictions),
+        "histories": result.histories,
+    }
+
+
+LEADERBOARD_COLUMNS = [
+    "data_source",
+    "mode",
+    "architecture",
+    "protocol",
+    "subject_independent",
+    "n_folds",
+    "n_test",
+    "accuracy",
+    "uf1",
+    "uar",
+    "fold_accuracy_mean",
+    "fold_accuracy_std",
+    "majority_accuracy",
+    "majority_uf1",
+    "majority_uar",
+    "chance_accuracy",
+    "chance_uf1",
+    "chance_uar",
+    "version",
+    "mlflow_run_id",
+]
+
+
+def leaderboard(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per data source x mode x architecture, best UF1 first within a data source
+    and mode (NaN stays NaN)."""
+    rows = []
+    for ev in evaluations:
+        overall = ev["fold_statistics"].iloc[0]
+        rows.append(
+            {
+                "data_source": ev["data_source"],
+                "mode": ev["mode"],
+                "architecture": ev["architecture"],
+                "protocol": ev["protocol"],
+                "subject_independent": ev["subject_independent"],
+                "n_folds": int(overall["n_folds"]),
+                "n_test": ev["n_test"],
+                **ev["metrics"],
+                "fold_accuracy_mean": overall["mean"],
+                "fold_accuracy_std": overall["std"],
+                **{f"majority_{k}": ev["majority"][k] for k in HEADLINE},
+                **{f"chance_{k}": ev["chance"][k] for k in HEADLINE},
+                "version": ev["version"],
+                "mlflow_run_id": ev["mlflow_run_id"] or NA,
+            }
+        )
+    table = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+    if table.empty:
+        return table
+    return table.sort_values(
+        ["data_source", "mode", "uf1", "architecture"],
+        ascending=[True, True, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
+
+
+def mlflow_metrics(evaluations: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """``<data source>.<mode>.<arch>.<metric>`` for the model and its baselines (undefined
+    ones left out)."""
+    metrics: dict[str, dict[str, float]] = {}
+    for ev in evaluations:
+        prefix = f"{ev['data_source']}.{ev['mode']}.{ev['slug']}"
+        values = {
+            **ev["metrics"],
+            "fold_accuracy_mean": ev["fold_statistics"].iloc[0]["mean"],
+            "fold_accuracy_std": ev["fold_statistics"].iloc[0]["std"],
+            **{f"majority_{k}": ev["majority"][k] for k in HEADLINE},
+            **{f"chance_{k}": ev["chance"][k] for k in HEADLINE},
+        }
+        for name, value in values.items():
+            if value is not None and not math.isnan(float(value)):
+                metrics[f"{prefix}.{name}"] = {"value": float(value), "step": 0}
+    return metrics

@@ -1,0 +1,174 @@
+"""The cross-dataset pipeline, run the Kedro way on a hand-made CASME II sample.
+
+The saved model is replaced by a stand-in whose prediction depends on clip brightness, so
+the test needs no TensorFlow; the real prediction path is the training pipeline's.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
+
+from microexpression_pipeline.datasets import OptionalJSONDataset
+from microexpression_pipeline.pipelines.cross_dataset import nodes
+from microexpression_pipeline.pipelines.cross_dataset.evaluation import map_labels
+from microexpression_pipeline.pipelines.cross_dataset.pipeline import create_pipeline
+
+VERSION = "2026-01-02T03.04.05.678Z"
+CLASSES = ["negative", "positive"]
+MAPPING = {"negative": ["disgust", "repression", "fear", "sadness"], "positive": ["happiness"]}
+EMOTIONS = [
+    "happiness",
+    "disgust",
+    "Repression",
+    "others",
+    "surprise",
+    "fear",
+    "sadness",
+    "happiness",
+]
+BRIGHT = [1, 0, 1, 0, 0, 0, 0, 0]  # bright clips are predicted "positive"
+
+
+class BrightnessModel:
+    """Stands in for a Keras model: P(positive) = mean clip intensity / 255."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.input_shape = (None, *shape)
+
+    def probabilities(self, clips: np.ndarray) -> np.ndarray:
+        positive = clips.reshape(len(clips), -1).mean(axis=1) / 255
+        return np.stack([1 - positive, positive], axis=1)
+
+
+def _fake_predict(model, clips, architecture, classes, batch_size):
+    probabilities = model.probabilities(clips)
+    return probabilities.argmax(axis=1), probabilities
+
+
+@pytest.fixture
+def outputs(monkeypatch):
+    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    clips = np.stack([np.full((5, 8, 8), 230 if b else 20, np.uint8) for b in BRIGHT])
+    clip_ids = np.array([f"sub01_EP{i:02d}" for i in range(len(EMOTIONS))])
+    index = pd.DataFrame(
+        {"subject": ["sub01"] * 4 + ["sub02"] * 4, "clip_id": clip_ids, "emotion": EMOTIONS}
+    )
+    summary = {
+        "architecture": "3dcnn",
+        "classes": CLASSES,
+        "protocol": "loso",
+        "run": {"data_source": "synthetic", "mlflow_run_id": "train-run"},
+    }
+    training_predictions = pd.DataFrame(
+        {"true_label": ["negative"] * 5 + ["positive"] * 2, "repeat": 0}
+    )
+    data = {
+        "casme2.clips": {"clips": clips, "clip_ids": clip_ids},
+        "casme2.clip_index": index,
+        "cross_dataset.models": {
+            f"synthetic/binary/3dcnn/model.keras/{VERSION}/model": lambda: BrightnessModel(
+                (5, 8, 8)
+            ),
+            f"synthetic/binary/convlstm2d/model.keras/{VERSION}/model": lambda: BrightnessModel(
+                (9, 8, 8)
+            ),
+            f"synthetic/multiclass/2dcnn/model.keras/{VERSION}/model": lambda: BrightnessModel(
+                (8, 8)
+            ),
+        },
+        "cross_dataset.training_summaries": {
+            f"synthetic/binary/3dcnn/summary.json/{VERSION}/summary": lambda: summary,
+            f"synthetic/binary/convlstm2d/summary.json/{VERSION}/summary": lambda: summary,
+        },
+        "cross_dataset.training_predictions": {
+            f"synthetic/binary/3dcnn/predictions.parquet/{VERSION}/predictions": lambda: (
+                training_predictions
+            )
+        },
+        "params:cross_dataset": {
+            "source_mode": "binary",
+            "architectures": ["3dcnn", "cnn+lstm", "convlstm2d", "2dcnn"],
+            "label_mapping": MAPPING,
+            "batch_size": 4,
+        },
+        "params:data_source": "synthetic",
+        "run_info": {"mlflow_run_id": "cross-run", "input_versions": {"casme2.clips": VERSION}},
+    }
+    catalog = DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
+    missing = Path(tempfile.mkdtemp())
+    for slug in ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"):
+        catalog[f"train_{slug}_summary"] = OptionalJSONDataset(
+            filepath=str(missing / f"{slug}.json")
+        )
+    catalog["cross_dataset.figures"] = MemoryDataset(copy_mode="assign")
+    SequentialRunner().run(create_pipeline(), catalog)
+    yield {
+        name: catalog[name].load()
+        for name in (
+            "cross_dataset.predictions",
+            "cross_dataset.summary",
+            "cross_dataset.metrics",
+            "cross_dataset.figures",
+        )
+    }
+    plt.close("all")
+
+
+def test_mapping_is_case_insensitive_and_leaves_unlisted_emotions_out():
+    mapped = map_labels(pd.Series(EMOTIONS), MAPPING)
+    assert mapped.tolist()[:3] == ["positive", "negative", "negative"]
+    assert mapped.isna().tolist() == [False, False, False, True, True, False, False, False]
+
+
+def test_scores_match_sklearn(outputs):
+    summary = outputs["cross_dataset.summary"]
+    model = summary["models"]["3dcnn"]
+    assert model["status"] == "evaluated"
+    predictions = outputs["cross_dataset.predictions"]
+    assert len(predictions) == 6 and set(predictions["emotion"].str.lower()) == {
+        "happiness",
+        "disgust",
+        "repression",
+        "fear",
+        "sadness",
+    }
+    y_true = (predictions["true_label"] == "positive").astype(int)
+    y_pred = (predictions["predicted_label"] == "positive").astype(int)
+    assert model["metrics"]["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert model["metrics"]["uf1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert model["metrics"]["uar"] == pytest.approx(recall_score(y_true, y_pred, average="macro"))
+    assert model["confusion"] == confusion_matrix(y_true, y_pred).tolist()
+    assert model["majority_class"] == "negative"
+    assert model["majority"]["accuracy"] == pytest.approx(4 / 6)
+    assert outputs["cross_dataset.metrics"]["3dcnn.uf1"]["value"] == pytest.approx(
+        model["metrics"]["uf1"]
+    )
+    assert "confusion_3dcnn.png" in outputs["cross_dataset.figures"]
+
+
+def test_summary_records_mapping_counts_and_provenance(outputs):
+    summary = outputs["cross_dataset.summary"]
+    assert summary["label_mapping"] == MAPPING and summary["classes"] == CLASSES
+    assert summary["n_clips"] == 6 and summary["class_counts"] == {"negative": 4, "positive": 2}
+    assert summary["left_out_emotions"] == {"others": 1, "surprise": 1}
+    assert summary["casme2_version"] == VERSION and summary["mlflow_run_id"] == "cross-run"
+    assert summary["data_source"] == "synthetic"
+    assert summary["models"]["3dcnn"]["training_mlflow_run_id"] == "train-run"
+
+
+def test_absent_or_unfit_models_are_reported_not_scored(outputs):
+    models = outputs["cross_dataset.summary"]["models"]
+    assert models["cnn_lstm"]["status"] == "not trained"
+    assert models["2dcnn"]["status"] == "not trained"  # only a multiclass 2dcnn exists
+    assert models["convlstm2d"]["status"] == "skipped"
+    assert "does not match" in models["convlstm2d"]["reason"]
+    assert set(outputs["cross_dataset.predictions"]["architecture"]) == {"3dcnn"}

@@ -1,0 +1,206 @@
+"""The reporting pipeline run the Kedro way, on hand-made training outputs."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.pandas import CSVDataset
+
+from microexpression_pipeline.datasets import OptionalJSONDataset
+from microexpression_pipeline.pipelines.reporting.pipeline import create_pipeline
+
+OLD, NEW = "2026-01-01T00.00.00.000Z", "2026-01-02T03.04.05.678Z"
+RUN_INFO = {
+    "mlflow_run_id": "reporting-run",
+    "kedro_session_id": "2026-01-03T00.00.00.000Z",
+    "data_source": "synthetic",
+    "mode": "megc3",
+    "model": "all",
+    "protocol": "group_kfold",
+    "input_versions": {"train_3dcnn_summary": NEW},
+}
+META = {
+    "classes": ["negative", "positive", "surprise"],
+    "counts_before": {"negative": 40, "positive": 10, "surprise": 8},
+    "counts_after": {"negative": 40, "positive": 40, "surprise": 40},
+}
+
+
+def _partitions(files: dict[tuple[str, str, str], object], name: str, ext: str) -> dict:
+    """Partition ids as OptionalPartitionedDataset lists them (suffix stripped)."""
+    return {
+        f"synthetic/{mode}/{slug}/{name}.{ext}/{version}/{name}": (lambda value=value: value)
+        for (mode, slug, version), value in files.items()
+    }
+
+
+def _never_saved(folder, name: str) -> OptionalJSONDataset:
+    return OptionalJSONDataset(filepath=str(folder / f"{name}.json"))
+
+
+def _run(predictions: dict, histories: dict, summaries: dict, cross=None) -> DataCatalog:
+    data = {
+        "reporting.training_predictions": _partitions(predictions, "predictions", "parquet"),
+        "reporting.training_histories": _partitions(histories, "histories", "csv"),
+        "reporting.training_summaries": _partitions(summaries, "summary", "json"),
+        "reporting.augmentation_metas": {
+            f"synthetic/augmented/megc3/meta.json/{NEW}/": lambda: META
+        },
+        "run_info": RUN_INFO,
+        "params:reporting": {"title": "Test report", "embedded_dpi": 50},
+    }
+    catalog = DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
+    # Never-trained architectures and a never-run cross-dataset test load as None.
+    missing = Path(tempfile.mkdtemp())
+    for slug in ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"):
+        catalog[f"train_{slug}_summary"] = _never_saved(missing, slug)
+    catalog["cross_dataset.summary"] = (
+        MemoryDataset(cross) if cross else _never_saved(missing, "cross_dataset")
+    )
+    catalog["reporting.figures"] = MemoryDataset(copy_mode="assign")
+    # Saved as in the project (a CSV file), so it can be read back after the run.
+    catalog["reporting.leaderboard"] = CSVDataset(
+        filepath=str(missing / "leaderboard.csv"), save_args={"index": False}
+    )
+    SequentialRunner().run(create_pipeline(), catalog)
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def outputs(make_predictions, make_histories, make_summary):
+    good = make_predictions()
+    stale = good.assign(predicted_label="negative")
+    catalog = _run(
+        predictions={
+            ("megc3", "3dcnn", OLD): stale,
+            ("megc3", "3dcnn", NEW): good,
+            ("megc3", "2dcnn", NEW): good.assign(predicted_label=good["true_label"]),
+        },
+        histories={("megc3", "3dcnn", NEW): make_histories()},
+        summaries={
+            ("megc3", "3dcnn", OLD): make_summary("3dcnn"),
+            ("megc3", "3dcnn", NEW): make_summary("3dcnn"),
+            ("megc3", "2dcnn", NEW): make_summary("2dcnn"),
+        },
+    )
+    yield {
+        name: catalog[name].load()
+        for name in (
+            "reporting.leaderboard",
+            "reporting.html",
+            "reporting.markdown",
+            "reporting.figures",
+            "reporting.metrics",
+        )
+    }
+    plt.close("all")
+
+
+def test_leaderboard_has_every_trained_model_at_its_latest_version(outputs):
+    board = outputs["reporting.leaderboard"]
+    assert list(board["architecture"]) == ["2dcnn", "3dcnn"]  # best UF1 first
+    row = board.set_index("architecture").loc["3dcnn"]
+    assert row["version"] == NEW
+    assert row["accuracy"] == pytest.approx(9 / 13)  # the latest run, not the stale one
+    assert row["protocol"] == "group_kfold" and row["data_source"] == "synthetic"
+    assert row["mlflow_run_id"] == "run-3dcnn"
+    assert row["majority_accuracy"] == pytest.approx(8 / 13)  # always "negative"
+    assert row["chance_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_report_names_data_source_protocol_versions_and_runs(outputs):
+    for text in (outputs["reporting.html"], outputs["reporting.markdown"]):
+        assert "Data source: synthetic" in text
+        assert "Protocol: group_kfold (subject-independent)" in text
+        assert "run-3dcnn" in text and "reporting-run" in text
+        assert "augmentation.clips = 2026-01-01T00.00.00.000Z" in text
+        assert "majority-class baseline" in text and "chance (uniform guessing)" in text
+        assert "data:image/png;base64," in text
+    assert outputs["reporting.html"].startswith("<!DOCTYPE html>")
+    assert "<img" in outputs["reporting.html"]
+
+
+def test_undefined_metric_is_reported_as_na_not_zero(outputs):
+    # "surprise" is never predicted by 2dcnn's perfect run... but it is true twice, so its
+    # precision is defined; the per-class precision of a never-predicted class is n/a.
+    markdown = outputs["reporting.markdown"]
+    assert "n/a" in markdown
+
+
+def test_figures_and_mlflow_metrics(outputs):
+    figures = outputs["reporting.figures"]
+    for name in (
+        "leaderboard.png",
+        "class_counts_synthetic_megc3.png",
+        "confusion_synthetic_megc3_3dcnn.png",
+        "learning_curves_synthetic_megc3_3dcnn.png",
+        "per_subject_synthetic_megc3_3dcnn.png",
+        "confusion_synthetic_megc3_2dcnn.png",
+    ):
+        assert name in figures
+    metrics = outputs["reporting.metrics"]
+    assert metrics["synthetic.megc3.3dcnn.accuracy"]["value"] == pytest.approx(9 / 13)
+    assert "synthetic.megc3.2dcnn.majority_uf1" in metrics
+
+
+def test_no_results_says_so():
+    catalog = _run({}, {}, {})
+    board = catalog["reporting.leaderboard"].load()
+    assert board.empty
+    markdown = catalog["reporting.markdown"].load()
+    assert "No trained model results were found" in markdown
+    assert "Data source: synthetic" in markdown and "Protocol: group_kfold" in markdown
+    assert "Not evaluated yet" in markdown
+    assert sorted(catalog["reporting.figures"].load()) == [
+        "class_counts_synthetic_megc3.png",
+        "leaderboard.png",
+    ]
+    plt.close("all")
+
+
+def test_cross_dataset_summary_is_reported(make_predictions, make_summary):
+    cross = {
+        "source_mode": "binary",
+        "data_source": "synthetic",
+        "label_mapping": {"negative": ["disgust"], "positive": ["happiness"]},
+        "classes": ["negative", "positive"],
+        "n_clips": 5,
+        "class_counts": {"negative": 3, "positive": 2},
+        "n_left_out": 1,
+        "left_out_emotions": {"others": 1},
+        "models": {
+            "3dcnn": {
+                "architecture": "3dcnn",
+                "status": "evaluated",
+                "metrics": {"accuracy": 0.6, "uf1": 0.5833, "uar": 0.5833},
+                "majority": {"accuracy": 0.6, "uf1": 0.375, "uar": 0.5},
+                "confusion": [[2, 1], [1, 1]],
+                "model_version": NEW,
+            },
+            "2dcnn": {"architecture": "2dcnn", "status": "not trained", "reason": "no model"},
+        },
+    }
+    catalog = _run({}, {}, {}, cross=cross)
+    markdown = catalog["reporting.markdown"].load()
+    assert "Generalisation to CASME II" in markdown
+    assert "| 3dcnn | evaluated | 0.583 | 0.583 | 0.600 |" in markdown
+    assert "not trained" in markdown
+    assert "cross_dataset_confusion_3dcnn.png" in catalog["reporting.figures"].load()
+    plt.close("all")
+
+
+def test_leaderboard_keeps_nan_for_uncomputable_metrics(make_predictions, make_summary):
+    one_fold = make_predictions().assign(fold=0)
+    catalog = _run(
+        {("megc3", "3dcnn", NEW): one_fold}, {}, {("megc3", "3dcnn", NEW): make_summary("3dcnn")}
+    )
+    board = catalog["reporting.leaderboard"].load()
+    assert pd.isna(board.loc[0, "majority_accuracy"])
+    assert "n/a / n/a / n/a" in catalog["reporting.markdown"].load()
+    plt.close("all")
