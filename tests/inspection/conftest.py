@@ -1,0 +1,164 @@
+"""Fixtures for the inspection tests: a kedro-viz server on a free localhost port, headless
+Chromium (Debian's package, never a downloaded browser) and a folder for test artifacts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+KEDRO = str(Path(sys.executable).with_name("kedro"))
+
+# Debian's `chromium` package (installed by .ci/install-chromium).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# kedro-viz loads the whole project (TensorFlow, MLflow) before it answers.
+VIZ_START_TIMEOUT_S = 240
+
+
+def kedro_env() -> dict[str, str]:
+    """The environment of a ``kedro`` subprocess: no telemetry, no outside tracking server."""
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        "COLUMNS": "200",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def copy_project(root: Path) -> Path:
+    """The project's configuration and metadata in ``root`` (as the ``project_copy`` fixture
+    of tests/conftest.py), for fixtures shared by a whole module."""
+    root.mkdir(parents=True)
+    for name in ("pyproject.toml", ".telemetry"):
+        if (PROJECT_ROOT / name).exists():
+            shutil.copy2(PROJECT_ROOT / name, root / name)
+    shutil.copytree(
+        PROJECT_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "data").mkdir()
+    return root
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 30) -> object:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+@dataclass(frozen=True)
+class VizServer:
+    project: Path
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def api(self, path: str) -> object:
+        return get_json(f"{self.url}/api/{path}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and the processes it started (its own process group)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def viz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VizServer]:
+    """``kedro viz run --port <free> --no-browser`` (default host) on a project copy."""
+    project = copy_project(tmp_path_factory.mktemp("viz") / "project")
+    port = free_port()
+    log = project / "kedro-viz.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [KEDRO, "viz", "run", "--port", str(port), "--no-browser"],
+            cwd=project,
+            env=kedro_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = VizServer(project=project, port=port, log=log)
+    try:
+        deadline = time.monotonic() + VIZ_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"kedro viz run exited ({process.returncode}):\n{log.read_text()}")
+            try:
+                server.api("main")
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"kedro-viz did not answer within {VIZ_START_TIMEOUT_S} s:\n"
+                        f"{log.read_text()[-4000:]}"
+                    )
+                time.sleep(1)
+        yield server
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> dict:
+    """Playwright launch arguments for Debian's headless Chromium; the browser tests skip
+    where it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
+            "(bash .ci/install-chromium) to run the browser tests"
+        )
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def artifact_dir() -> Path:
+    """Where tests leave files for people to look at: $PYTEST_ARTIFACTS when set, else
+    tests/artifacts/ (not versioned)."""
+    folder = Path(os.environ.get("PYTEST_ARTIFACTS") or PROJECT_ROOT / "tests" / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
