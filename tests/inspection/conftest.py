@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -70,9 +71,15 @@ def copy_project(root: Path) -> Path:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free localhost port below 49152 (kedro-viz refuses the ephemeral range above)."""
+    for port in random.Random(os.getpid()).sample(range(20000, 49000), 200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free localhost port between 20000 and 49000")
 
 
 def get_json(url: str, timeout: float = 30) -> object:
