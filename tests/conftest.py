@@ -19,15 +19,13 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of the project's configuration and metadata in a temporary folder.
+def _copy_project(root: Path) -> Path:
+    """Copy the project's code, configuration and metadata into ``root`` (created here).
 
-    The package itself is the installed one; runs in the copy write their data, MLflow
-    database and artifacts there, never into the checkout.
+    Runs in the copy write their data, MLflow database and artifacts there, never into the
+    checkout.
     """
-    root = tmp_path / "project"
-    root.mkdir()
+    root.mkdir(parents=True)
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy2(PROJECT_ROOT / name, root / name)
     shutil.copytree(
@@ -39,8 +37,20 @@ def project_copy(tmp_path: Path) -> Path:
     return root
 
 
-def _run_kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the real ``kedro`` command line in ``project`` and capture its output."""
+@pytest.fixture(scope="session")
+def copy_project():
+    """``copy_project(root)``: a copy of the project in ``root``, for module-wide fixtures."""
+    return _copy_project
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project in a temporary folder (see ``_copy_project``)."""
+    return _copy_project(tmp_path / "project")
+
+
+def _kedro_env() -> dict[str, str]:
+    """The environment of a ``kedro`` subprocess: no telemetry, no outside tracking server."""
     env = {
         **os.environ,
         "KEDRO_DISABLE_TELEMETRY": "true",
@@ -49,10 +59,21 @@ def _run_kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.Comp
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def kedro_env() -> dict[str, str]:
+    """The environment ``kedro`` subprocesses of the tests run with."""
+    return _kedro_env()
+
+
+def _run_kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` command line in ``project`` and capture its output."""
     return subprocess.run(
         [KEDRO, *args],
         cwd=project,
-        env=env,
+        env=_kedro_env(),
         capture_output=True,
         text=True,
         timeout=timeout,

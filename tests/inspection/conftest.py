@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -39,35 +38,6 @@ CHROMIUM_ARGS = [
 
 # kedro-viz loads the whole project (TensorFlow, MLflow) before it answers.
 VIZ_START_TIMEOUT_S = 240
-
-
-def kedro_env() -> dict[str, str]:
-    """The environment of a ``kedro`` subprocess: no telemetry, no outside tracking server."""
-    env = {
-        **os.environ,
-        "KEDRO_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "1",
-        "COLUMNS": "200",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return env
-
-
-def copy_project(root: Path) -> Path:
-    """The project's configuration and metadata in ``root`` (as the ``project_copy`` fixture
-    of tests/conftest.py), for fixtures shared by a whole module."""
-    root.mkdir(parents=True)
-    for name in ("pyproject.toml", ".telemetry"):
-        if (PROJECT_ROOT / name).exists():
-            shutil.copy2(PROJECT_ROOT / name, root / name)
-    shutil.copytree(
-        PROJECT_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "data").mkdir()
-    return root
 
 
 def free_port() -> int:
@@ -115,7 +85,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def viz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VizServer]:
+def viz_server(
+    tmp_path_factory: pytest.TempPathFactory, copy_project, kedro_env: dict[str, str]
+) -> Iterator[VizServer]:
     """``kedro viz run --port <free> --no-browser`` (default host) on a project copy."""
     project = copy_project(tmp_path_factory.mktemp("viz") / "project")
     port = free_port()
@@ -124,7 +96,7 @@ def viz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VizServer]:
         process = subprocess.Popen(
             [KEDRO, "viz", "run", "--port", str(port), "--no-browser"],
             cwd=project,
-            env=kedro_env(),
+            env=kedro_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
