@@ -23,7 +23,7 @@ from .conftest import PROJECT_ROOT, build_casme, build_samm, face_centre_in_fram
 def _catalog(tmp_path: Path, params: dict) -> DataCatalog:
     text = (PROJECT_ROOT / "conf/base/catalog_ingestion.yml").read_text()
     text = text.replace("${runtime_params:data_source,${globals:data_source}}", "fixture")
-    config = yaml.safe_load(text.replace("data/", f"{tmp_path}/data/"))
+    config = yaml.safe_load(text.replace("${globals:data_root}/", f"{tmp_path}/data/"))
     config = {k: v for k, v in config.items() if "MlflowMetrics" not in v["type"]}
     catalog = DataCatalog.from_config(config)
     for source in ("samm", "casme2"):

@@ -7,7 +7,6 @@ file received from a colleague cannot execute code when it is opened.
 from __future__ import annotations
 
 import io
-import uuid
 from copy import deepcopy
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,13 +21,16 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
+from microexpression_pipeline.datasets.atomic_save import AtomicSaveMixin
 
-class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
+Arrays = dict[str, np.ndarray]
+
+
+class NpzDataset(AtomicSaveMixin, AbstractVersionedDataset[Arrays, Arrays]):
     """A dict of named arrays in one ``.npz`` file, on any fsspec filesystem.
 
-    Saving writes a temporary file beside the target and renames it into place, so an
-    interrupted save never leaves a partial file under the final name (and so never a
-    half-written version that a later load would pick as the latest).
+    Saves are atomic (``AtomicSaveMixin``): an interrupted save never leaves a partial file
+    under the final name, so never a half-written version that a later load would pick.
 
     Example catalog entry::
 
@@ -94,19 +96,12 @@ class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.nd
                     f"Array {name!r} has dtype object, which .npz can only store with pickle; "
                     "convert it to a numeric or fixed-width string dtype."
                 )
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
         buffer = io.BytesIO()
         (np.savez_compressed if self._compress else np.savez)(buffer, **arrays)
-        parent = str(PurePosixPath(save_path).parent)
-        tmp_path = f"{parent}/.{PurePosixPath(save_path).name}.{uuid.uuid4().hex}.tmp"
-        self._fs.makedirs(parent, exist_ok=True)
-        try:
-            with self._fs.open(tmp_path, "wb") as handle:
-                handle.write(buffer.getbuffer())
-            self._fs.mv(tmp_path, save_path)
-        finally:
-            if self._fs.exists(tmp_path):
-                self._fs.rm(tmp_path)
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        self._fs.makedirs(str(PurePosixPath(save_path).parent), exist_ok=True)
+        with self._fs.open(save_path, "wb") as handle:
+            handle.write(buffer.getbuffer())
         self._invalidate_cache()
 
     def _exists(self) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro_datasets.json import JSONDataset
+from microexpression_pipeline.datasets.atomic import JSONDataset
 
 
 class OptionalJSONDataset(JSONDataset):
-    """``json.JSONDataset`` whose load returns ``None`` when no version exists yet."""
+    """``json.JSONDataset`` (atomic saves) whose load returns ``None`` when no version exists
+    yet."""
 
     def load(self) -> Any:
         if not self._exists():

@@ -12,11 +12,17 @@ from typing import Any
 
 from kedro_datasets.partitions import PartitionedDataset
 
+from microexpression_pipeline.datasets.atomic_save import is_partial
+
 
 class OptionalPartitionedDataset(PartitionedDataset):
     """``partitions.PartitionedDataset`` whose load returns ``{}`` instead of failing when
     no partition (or not even the folder) exists. Partition ids keep version folders, e.g.
-    ``binary/3dcnn/predictions.parquet/<version>/predictions``."""
+    ``binary/3dcnn/predictions.parquet/<version>/predictions``. Unfinished (partial) saves
+    are not partitions."""
+
+    def _list_partitions(self) -> list[str]:
+        return [path for path in super()._list_partitions() if not is_partial(path)]
 
     def load(self) -> dict[str, Callable[[], Any]]:
         self._invalidate_caches()
