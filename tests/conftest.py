@@ -26,7 +26,7 @@ def _copy_project(root: Path) -> Path:
     checkout.
     """
     root.mkdir(parents=True)
-    for name in ("pyproject.toml", ".telemetry"):
+    for name in ("pyproject.toml", "requirements.lock", ".telemetry"):
         shutil.copy2(PROJECT_ROOT / name, root / name)
     shutil.copytree(
         PROJECT_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__")

@@ -1,4 +1,5 @@
-"""Project CLI: Kedro's own commands, with a ``run`` that also accepts ``key:value`` params.
+"""Project CLI: Kedro's own commands, with a ``run`` that also accepts ``key:value`` params,
+and ``kedro manifest verify``, which checks a run manifest against the files.
 
 ``kedro run --pipeline=train --params mode:binary,model:3dcnn`` is the form this project's
 users type; stock Kedro only accepts ``key=value``. Both forms are accepted here, with dotted
@@ -9,6 +10,7 @@ an int, ``0.5`` a float, ``true`` a boolean). Every other option of ``kedro run`
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import click
@@ -93,3 +95,76 @@ def cli() -> None:
 
 
 cli.add_command(_project_run_command(), "run")
+
+
+@cli.group(name="manifest")
+def manifest_group() -> None:
+    """Run manifests: what each run loaded and saved, with SHA-256 of every file."""
+
+
+def _latest_manifest(project_path: Path, env: str | None) -> str:
+    """The newest ``run_manifest`` version under the configured data root."""
+    from kedro.framework.project import settings
+    from kedro.io import DataCatalog
+
+    from microexpression_pipeline.manifest import MANIFEST_DATASET, located
+
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    config = dict(loader["catalog"][MANIFEST_DATASET])
+    config["filepath"] = located(str(config["filepath"]), project_path)
+    dataset = DataCatalog.from_config({MANIFEST_DATASET: config}).get(MANIFEST_DATASET)
+    try:
+        return str(dataset._get_load_path())
+    except Exception as exc:
+        raise click.ClickException(
+            f"No run manifest under {config['filepath']}: run the pipeline first, or name "
+            "a manifest file."
+        ) from exc
+
+
+@manifest_group.command(name="verify")
+@click.argument("manifest", required=False)
+@click.option("--env", "-e", default=None, help="Kedro environment (for the data root).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the manifest's relative paths start from (default: this project).",
+)
+def verify(manifest: str | None, env: str | None, root: Path | None) -> None:
+    """Check MANIFEST (default: the latest run's) against the files it lists.
+
+    Reports every file that is missing, changed, truncated, or extra (in a version folder
+    the run wrote, but not written by it). Exits with status 1 if there is any.
+    """
+    import json
+
+    import fsspec
+
+    from microexpression_pipeline.manifest import verify_manifest
+
+    project_path = Path.cwd()
+    path = manifest or _latest_manifest(project_path, env)
+    try:
+        with fsspec.open(path, "r") as handle:
+            content = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"Cannot read the manifest {path}: {exc}") from exc
+    findings, checked = verify_manifest(content, root or project_path)
+    click.echo(
+        f"Manifest {path}: run {content.get('kedro_session_id')} "
+        f"({content.get('status')}), {len(content.get('datasets', {}))} datasets, "
+        f"{checked} files."
+    )
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        raise click.ClickException(
+            f"{len(findings)} problem(s): this data is not what the run recorded. Do not use "
+            "it; get an intact copy from whoever produced it."
+        )
+    click.echo(f"OK: all {checked} files match the manifest; no extra files.")

@@ -1,4 +1,5 @@
-"""The project's Kedro session: the ``model`` parameter selects the training nodes to run.
+"""The project's Kedro session: the ``model`` parameter selects the training nodes to run,
+and every run gets a version of its own (``run_versions``).
 
 The ``train`` pipeline has one node per architecture, tagged ``architecture_<name>`` (with
 ``cnn+lstm`` written ``cnn_lstm``, as tags allow).
@@ -9,6 +10,7 @@ left out of the run (whatever other filters were given), so exactly one training
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.project import pipelines
@@ -19,6 +21,7 @@ from microexpression_pipeline.parameter_validation import (
     selected_architectures,
     validate_parameters,
 )
+from microexpression_pipeline.run_versions import reserve_version
 
 ARCHITECTURE_TAG = "architecture_"
 
@@ -43,8 +46,27 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def data_root(config_loader: Any, project_path: Path) -> str:
+    """The ``data_root`` global as a URL or an absolute local path."""
+    root = str((config_loader["globals"] or {}).get("data_root", "data"))
+    if "://" in root or Path(root).is_absolute():
+        return root
+    return (project_path / root).as_posix()
+
+
 class ProjectSession(KedroSession):
-    """A ``KedroSession`` whose runs honour the ``model`` parameter."""
+    """A ``KedroSession`` whose runs honour the ``model`` parameter and whose session id (the
+    save version of everything the run writes) no concurrent run on the same data shares."""
+
+    @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> ProjectSession:  # type: ignore[override]
+        session = super().create(*args, **kwargs)
+        root = data_root(session._get_config_loader(), session._project_path)
+        version = reserve_version(root, session.session_id)
+        if version != session.session_id:
+            session.session_id = version
+            session._store["session_id"] = version
+        return session
 
     def run(  # type: ignore[override]
         self,

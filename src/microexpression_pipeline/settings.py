@@ -7,7 +7,13 @@ from pathlib import Path
 from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
-from microexpression_pipeline.hooks import ParameterValidationHook, RunInfoHook
+from microexpression_pipeline.hooks import (
+    MlflowSetupLock,
+    OwnOutputsHook,
+    ParameterValidationHook,
+    RunInfoHook,
+    RunManifestHook,
+)
 from microexpression_pipeline.session import ProjectSession
 
 
@@ -16,7 +22,13 @@ def _project_root() -> str:
     return str(find_kedro_project(Path.cwd()) or Path.cwd())
 
 
-HOOKS = (ParameterValidationHook(), RunInfoHook())
+HOOKS = (
+    *MlflowSetupLock().hooks,
+    ParameterValidationHook(),
+    RunInfoHook(),
+    OwnOutputsHook(),
+    RunManifestHook(),
+)
 
 # Honours the `model` parameter: only the selected architectures' training nodes run.
 SESSION_CLASS = ProjectSession
