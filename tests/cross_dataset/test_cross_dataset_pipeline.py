@@ -6,6 +6,7 @@ the test needs no TensorFlow; the real prediction path is the training pipeline'
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_s
 
 from microexpression_pipeline.datasets import OptionalJSONDataset
 from microexpression_pipeline.pipelines.cross_dataset import nodes
-from microexpression_pipeline.pipelines.cross_dataset.evaluation import map_labels
+from microexpression_pipeline.pipelines.cross_dataset.evaluation import json_ready, map_labels
 from microexpression_pipeline.pipelines.cross_dataset.pipeline import create_pipeline
 
 VERSION = "2026-01-02T03.04.05.678Z"
@@ -172,3 +173,9 @@ def test_absent_or_unfit_models_are_reported_not_scored(outputs):
     assert models["convlstm2d"]["status"] == "skipped"
     assert "does not match" in models["convlstm2d"]["reason"]
     assert set(outputs["cross_dataset.predictions"]["architecture"]) == {"3dcnn"}
+
+
+def test_summary_is_strict_json_with_undefined_scores_as_null(outputs):
+    json.dumps(outputs["cross_dataset.summary"], allow_nan=False)
+    cleaned = json_ready({"precision": [float("nan"), 0.5], "uf1": np.float64("nan"), "n": 3})
+    assert cleaned == {"precision": [None, 0.5], "uf1": None, "n": 3}

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from microexpression_pipeline.pipelines.cross_dataset.evaluation import (
+    json_ready,
     map_labels,
     score,
     training_majority,
@@ -197,4 +198,4 @@ def evaluate_on_casme2(
         *(f"prob_{c}" for c in classes),
     ]
     output = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    return output, summary, metrics, figures
+    return output, json_ready(summary), metrics, figures
