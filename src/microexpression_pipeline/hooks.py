@@ -255,25 +255,31 @@ class RunManifestHook:
                 except (OSError, ValueError) as exc:
                     logger.warning("Run manifest %s is unreadable (%s); ignored.", path, exc)
             self._expected = expected_digests(manifests)
-        vouched = False
+        run_id = self._run_params.get("run_id", "this run")
+        expected = dict(self._expected) | expected_digests(
+            [{"kedro_session_id": run_id, "datasets": self._records}]
+        )
+        unvouched = []
         for entry in record["files"]:
-            expected = self._expected.get(entry["path"])
-            if expected is None:
-                continue
-            vouched = True
-            if expected[0] != entry["sha256"]:
+            digest = expected.get(entry["path"])
+            if digest is None:
+                unvouched.append(entry["path"])
+            elif digest[0] != entry["sha256"]:
                 raise DatasetError(
                     f"{entry['path']} ({name}, version {record['version']}) is not the file "
-                    f"run {expected[1]} saved: its SHA-256 differs, so it was altered or "
+                    f"run {digest[1]} saved: its SHA-256 differs, so it was altered or "
                     "truncated after it was written. Restore an intact copy (`kedro manifest "
                     "verify` lists every affected file) or load another version with "
                     f"`--load-versions={name}:<version>`."
                 )
-        if record["files"] and not vouched:
+        if unvouched:
             logger.warning(
-                "No run manifest lists %s version %s: its integrity cannot be checked.",
+                "No run manifest lists %d of the %d file(s) of %s (e.g. %s): their integrity "
+                "cannot be checked.",
+                len(unvouched),
+                len(record["files"]),
                 name,
-                record["version"],
+                unvouched[0],
             )
 
     @hook_impl(tryfirst=True)
