@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +87,68 @@ def _run_kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.Comp
 def run_kedro():
     """``run_kedro(project, *args)``: the real ``kedro`` CLI in a subprocess."""
     return _run_kedro
+
+
+def make_clips(
+    counts: dict[str, int], frames: int = 9, size: int = 32, seed: int = 0, n_subjects: int = 7
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """Random uint8 clips (N x F x size x size) with ``counts`` clips per emotion, and the
+    row-aligned clip index, as the ingestion pipeline writes them (``samm.clips`` and
+    ``samm.clip_index``)."""
+    rng = np.random.default_rng(seed)
+    emotions = [emotion for emotion, n in counts.items() for _ in range(n)]
+    n = len(emotions)
+    clip_ids = np.array([f"{6 + i % n_subjects:03d}_{i:03d}" for i in range(n)])
+    clips = rng.integers(0, 256, size=(n, frames, size, size), dtype=np.uint8)
+    index = pd.DataFrame(
+        {
+            "dataset": "SAMM",
+            "subject": [cid.split("_")[0] for cid in clip_ids],
+            "clip_id": clip_ids,
+            "emotion": emotions,
+            "action_units": "",
+            "onset": 0,
+            "apex": frames // 2,
+            "offset": frames - 1,
+        }
+    )
+    return {"clips": clips, "clip_ids": clip_ids}, index
+
+
+@pytest.fixture(scope="session")
+def clip_maker():
+    """``clip_maker(counts, frames=9, size=32, seed=0, n_subjects=7)``: see ``make_clips``."""
+    return make_clips
+
+
+FAKE_SAMM_CATALOG = """
+samm.clips:
+  type: microexpression_pipeline.datasets.NpzDataset
+  filepath: data/03_primary/fake/clips.npz
+samm.clip_index:
+  type: pandas.ParquetDataset
+  filepath: data/03_primary/fake/clip_index.parquet
+"""
+
+
+def add_fake_ingested_clips(
+    project: Path, counts: dict[str, int] | None = None, size: int = 16, n_subjects: int = 3
+) -> None:
+    """Fake ingested clips (``make_clips``; default 4 Happiness and 8 Anger clips of 3
+    subjects) where a ``conf/local`` catalog of ``project`` points ``samm.clips`` and
+    ``samm.clip_index``, so that ``kedro run --pipeline=augmentation`` runs in seconds."""
+    from microexpression_pipeline.datasets import NpzDataset
+
+    arrays, index = make_clips(
+        counts or {"Happiness": 4, "Anger": 8}, size=size, n_subjects=n_subjects
+    )
+    fake = project / "data" / "03_primary" / "fake"
+    NpzDataset(filepath=str(fake / "clips.npz")).save(arrays)
+    index.to_parquet(fake / "clip_index.parquet")
+    (project / "conf" / "local" / "catalog_fake_samm.yml").write_text(FAKE_SAMM_CATALOG)
+
+
+@pytest.fixture(scope="session")
+def fake_ingested():
+    """``fake_ingested(project, counts=None, size=16)``: see ``add_fake_ingested_clips``."""
+    return add_fake_ingested_clips

@@ -9,30 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microexpression_pipeline.datasets import NpzDataset
-
-FAKE_CATALOG = """
-samm.clips:
-  type: microexpression_pipeline.datasets.NpzDataset
-  filepath: data/03_primary/fake/clips.npz
-samm.clip_index:
-  type: pandas.ParquetDataset
-  filepath: data/03_primary/fake/clip_index.parquet
-"""
-
 
 def _latest(folder: Path, name: str) -> Path:
     return sorted(folder.glob(f"{name}/*/{name}"))[-1]
 
 
 @pytest.mark.slow
-def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro, clip_maker):
-    clips, index = clip_maker({"Happiness": 3, "Anger": 2, "Fear": 1, "Other": 1}, size=32)
-    fake = project_copy / "data" / "03_primary" / "fake"
-    NpzDataset(filepath=str(fake / "clips.npz")).save(clips)
-    fake.mkdir(parents=True, exist_ok=True)
-    index.to_parquet(fake / "clip_index.parquet")
-    (project_copy / "conf" / "local" / "catalog_fake_samm.yml").write_text(FAKE_CATALOG)
+def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro, fake_ingested):
+    fake_ingested(
+        project_copy, {"Happiness": 3, "Anger": 2, "Fear": 1, "Other": 1}, size=32, n_subjects=7
+    )
 
     result = run_kedro(
         project_copy, "run", "--pipeline=augmentation", "--params", "mode:multiclass"

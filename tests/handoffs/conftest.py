@@ -11,11 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
-
-from microexpression_pipeline.datasets import NpzDataset
 
 # The standard variables a user sets to reach a bucket (see README "Shared storage").
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -98,54 +94,12 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     return s3_server
 
 
-# ---- Runs on tiny fake ingested clips (manifests, concurrent and killed runs) ----
-
-FAKE_CATALOG = """
-samm.clips:
-  type: microexpression_pipeline.datasets.NpzDataset
-  filepath: data/03_primary/fake/clips.npz
-samm.clip_index:
-  type: pandas.ParquetDataset
-  filepath: data/03_primary/fake/clip_index.parquet
-"""
-
-
-def add_fake_ingested_clips(project: Path, n: int = 12, size: int = 16) -> None:
-    """Tiny ingested clips (Happiness / Anger, 3 subjects) where the catalog of ``project``
-    expects ``samm.clips`` and ``samm.clip_index``."""
-    rng = np.random.default_rng(0)
-    clip_ids = np.array([f"{6 + i % 3:03d}_{i:03d}" for i in range(n)])
-    fake = project / "data" / "03_primary" / "fake"
-    NpzDataset(filepath=str(fake / "clips.npz")).save(
-        {
-            "clips": rng.integers(0, 256, size=(n, 9, size, size), dtype=np.uint8),
-            "clip_ids": clip_ids,
-        }
-    )
-    pd.DataFrame(
-        {
-            "dataset": "SAMM",
-            "subject": [cid.split("_")[0] for cid in clip_ids],
-            "clip_id": clip_ids,
-            "emotion": ["Happiness" if i % 3 == 0 else "Anger" for i in range(n)],
-            "action_units": "",
-            "onset": 0,
-            "apex": 4,
-            "offset": 8,
-        }
-    ).to_parquet(fake / "clip_index.parquet")
-    (project / "conf" / "local" / "catalog_fake_samm.yml").write_text(FAKE_CATALOG)
+# ---- Run manifests ----
 
 
 def manifests(project: Path) -> list[dict]:
     folder = project / "data" / "09_manifests" / "run_manifest.json"
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*/run_manifest.json"))]
-
-
-@pytest.fixture(scope="session")
-def fake_ingested() -> Callable[..., None]:
-    """``fake_ingested(project)``: see ``add_fake_ingested_clips``."""
-    return add_fake_ingested_clips
 
 
 @pytest.fixture(scope="session")

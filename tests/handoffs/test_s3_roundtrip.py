@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
@@ -28,27 +26,6 @@ AUGMENTED = ("augmentation.clips", "augmentation.samples", "augmentation.meta")
 # What a `kedro run` may add at the top of a project copy whose data lives on S3: its MLflow
 # tracking (database, artifacts) and tools' hidden state (kedro-viz's .viz/, lock files).
 LOCAL_RUN_FILES = {"mlflow.db", "mlruns"}
-
-
-def _ingested(counts: dict[str, int], size: int = 32, n_subjects: int = 4) -> tuple[dict, Any]:
-    """Fake ``samm.clips`` (9-frame uint8 clips) and the row-aligned ``samm.clip_index``."""
-    rng = np.random.default_rng(len(counts) + sum(counts.values()))
-    emotions = [emotion for emotion, n in counts.items() for _ in range(n)]
-    clip_ids = np.array([f"{6 + i % n_subjects:03d}_{i:03d}" for i in range(len(emotions))])
-    clips = rng.integers(0, 256, size=(len(emotions), 9, size, size), dtype=np.uint8)
-    index = pd.DataFrame(
-        {
-            "dataset": "SAMM",
-            "subject": [clip_id.split("_")[0] for clip_id in clip_ids],
-            "clip_id": clip_ids,
-            "emotion": emotions,
-            "action_units": "",
-            "onset": 0,
-            "apex": 4,
-            "offset": 8,
-        }
-    )
-    return {"clips": clips, "clip_ids": clip_ids}, index
 
 
 def _catalog(project: Path, save_version: str) -> DataCatalog:
@@ -93,7 +70,7 @@ def _written_locally(project: Path, before: set[str]) -> list[str]:
 
 @pytest.mark.slow
 def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
-    s3_env, copy_project, kedro_env, tmp_path
+    s3_env, copy_project, kedro_env, clip_maker, tmp_path
 ):
     fs = s3_env.filesystem()
     bucket = s3_env.new_bucket()
@@ -111,7 +88,7 @@ def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
     }
     expected_samples = []
     for version, counts in sets.items():
-        clips, index = _ingested(counts)
+        clips, index = clip_maker(counts, seed=len(counts), n_subjects=4)
         catalog = _catalog(alice, save_version=version)
         catalog.save("samm.clips", clips)
         catalog.save("samm.clip_index", index)
