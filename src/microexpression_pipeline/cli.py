@@ -118,12 +118,13 @@ def _latest_manifest(project_path: Path, env: str | None) -> str:
     config["filepath"] = located(str(config["filepath"]), project_path)
     dataset = DataCatalog.from_config({MANIFEST_DATASET: config}).get(MANIFEST_DATASET)
     try:
-        return str(dataset._get_load_path())
+        path = dataset._get_load_path().as_posix()
     except Exception as exc:
         raise click.ClickException(
             f"No run manifest under {config['filepath']}: run the pipeline first, or name "
             "a manifest file."
         ) from exc
+    return path if dataset._protocol == "file" else f"{dataset._protocol}://{path}"
 
 
 @manifest_group.command(name="verify")

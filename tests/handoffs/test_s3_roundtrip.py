@@ -134,3 +134,12 @@ def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
         tags = dict(db.execute("select key, value from tags where run_uuid=?", (run_id,)))
     assert {tags[f"input_version.{name}"] for name in AUGMENTED} == {first}
     assert summary["run"]["mlflow_run_id"] == run_id
+
+    # B's run manifest is in the bucket too: it records A's first set as what B loaded,
+    # with S3 URLs, and `kedro manifest verify` checks it against the bucket.
+    manifests = f"{root}/09_manifests/run_manifest.json"
+    manifest = json.loads(fs.cat_file(f"{manifests}/{trained}/run_manifest.json"))
+    loaded = manifest["datasets"]["augmentation.clips"]
+    assert loaded["version"] == first and loaded["roles"] == ["loaded"]
+    assert loaded["files"][0]["path"] == f"s3://{augmented}/clips.npz/{first}/clips.npz"
+    assert "OK: all" in _kedro(bob, env, "manifest", "verify")
