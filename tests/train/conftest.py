@@ -26,8 +26,10 @@ def make_augmented_set(
     shape: tuple[int, int, int] = (9, 24, 24),
     classes: tuple[str, ...] = ("negative", "positive"),
     seed: int = 0,
+    moving: bool = False,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-    """A learnable toy set: class k brightens a quadrant; copies are noisy duplicates."""
+    """A learnable toy set: class k brightens a quadrant (``moving``: on the middle third of
+    the frames only, else on every frame); copies are noisy duplicates."""
     rng = np.random.default_rng(seed)
     rows, arrays = [], []
     for s in range(n_subjects):
@@ -35,9 +37,11 @@ def make_augmented_set(
             label = classes[(s + c) % len(classes)]
             base = rng.integers(60, 120, size=shape, dtype=np.uint8)
             k = classes.index(label)
-            base[:, : shape[1] // 2, (k % 2) * (shape[2] // 2) : (k % 2 + 1) * (shape[2] // 2)] += (
-                80
-            )
+            frames = slice(shape[0] // 3, 2 * shape[0] // 3) if moving else slice(None)
+            quadrant = np.s_[
+                : shape[1] // 2, (k % 2) * (shape[2] // 2) : (k % 2 + 1) * (shape[2] // 2)
+            ]
+            base[(frames, *quadrant)] += 80
             clip_id = f"{s:03d}_{c}"
             for copy in range(copies + 1):
                 noisy = np.clip(base + rng.normal(0, 4 * copy, size=shape), 0, 255)

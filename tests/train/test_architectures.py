@@ -80,8 +80,26 @@ def test_standardize_adds_per_sample_normalisation(shipped_params) -> None:
         _model(shipped_params, "3dcnn", 2, intensity="zscore")
 
 
-def test_saved_model_loads_in_safe_mode(shipped_params, tmp_path: Path) -> None:
-    model = _model(shipped_params, "cnn+lstm", 2)
+def test_temporal_keeps_what_moves_and_drops_the_still_face(shipped_params) -> None:
+    model = _model(shipped_params, "3dcnn", 2, intensity="temporal")
+    assert type(model.layers[1]).__name__ == "LayerNormalization"
+    normalised = keras.Model(model.inputs, model.layers[1].output)
+    rng = np.random.default_rng(0)
+    moving = rng.integers(0, 60, SHAPE).astype(np.uint8)
+    faces = [rng.integers(0, 150, SHAPE[1:]).astype(np.uint8) for _ in range(2)]
+    # The same movement over two different still faces: the same model input.
+    a, b = (normalised(np.stack([moving + face])).numpy() for face in faces)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    np.testing.assert_allclose(a.mean(axis=1), 0.0, atol=1e-4)
+    # A frame-level model sees one frame: it gets per-sample standardisation.
+    frame = _model(shipped_params, "2dcnn", 2, intensity="temporal")
+    assert type(frame.layers[1]).__name__ == "LayerNormalization"
+    assert list(frame.layers[1].axis) == [1, 2]
+
+
+@pytest.mark.parametrize("intensity", ["rescale", "temporal"])
+def test_saved_model_loads_in_safe_mode(shipped_params, tmp_path: Path, intensity) -> None:
+    model = _model(shipped_params, "cnn+lstm", 2, intensity=intensity)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)

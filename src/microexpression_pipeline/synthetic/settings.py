@@ -35,7 +35,7 @@ class SyntheticSettings(StrictSection):
     casme2_height: int = Field(default=240, ge=64, le=4096)
     onset_to_offset_frames: FramePair = Field(default_factory=lambda: [20, 40])
     margin_frames: FramePair = Field(default_factory=lambda: [5, 10])
-    au_intensity: float = Field(default=1.0, gt=0.0, le=5.0)
+    au_intensity: float = Field(default=3.0, gt=0.0, le=5.0)
     noise_sigma: float = Field(default=2.0, ge=0.0, le=50.0)
     jpeg_quality: int = Field(default=85, ge=50, le=100)
 

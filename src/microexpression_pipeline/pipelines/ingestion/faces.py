@@ -185,23 +185,44 @@ def apply_crop(
 ) -> np.ndarray:
     """Warp one grayscale frame (at ``source_scale`` of the raw frame) into the crop (uint8).
 
-    Large reductions first shrink the frame with area averaging, so the crop is not aliased.
+    Large reductions first shrink the crop's neighbourhood (not the whole frame) with area
+    averaging, so the crop is not aliased.
     """
     target = min(1.0, 2.0 * out_size / crop.side)
     scale = source_scale
+    matrix = crop.matrix(out_size, scale)
     if target < scale:
-        height, width = gray.shape
+        x0, y0, x1, y1 = _crop_bounds(crop, scale, gray.shape, pad=2 + math.ceil(scale / target))
         factor = target / scale
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        scale *= size[0] / width
+        size = (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor)))
+        gray = cv2.resize(gray[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        # shrunk pixel p came from (p / shrink + origin) of the frame at ``scale``
+        shrink = np.array([size[0] / (x1 - x0), size[1] / (y1 - y0)])
+        matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], dtype=float)
+        matrix[:, :2] /= shrink
     return cv2.warpAffine(
         gray,
-        crop.matrix(out_size, scale),
+        matrix,
         (out_size, out_size),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
+
+
+def _crop_bounds(
+    crop: CropTransform, scale: float, shape: tuple[int, ...], pad: int
+) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the pixels of a frame at ``scale`` that the (rotated) crop square
+    covers, plus ``pad`` pixels for the interpolation, clipped to the frame."""
+    height, width = shape[:2]
+    radians = math.radians(crop.angle)
+    half = crop.side * scale * (abs(math.cos(radians)) + abs(math.sin(radians))) / 2
+    cx, cy = crop.centre[0] * scale, crop.centre[1] * scale
+    x0 = min(max(0, math.floor(cx - half) - pad), width - 1)
+    y0 = min(max(0, math.floor(cy - half) - pad), height - 1)
+    x1 = max(min(width, math.ceil(cx + half) + pad), x0 + 1)
+    y1 = max(min(height, math.ceil(cy + half) + pad), y0 + 1)
+    return x0, y0, x1, y1
 
 
 def raw_to_crop(point: tuple[float, float], crop: CropTransform, out_size: int) -> np.ndarray:

@@ -7,8 +7,8 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -311,9 +311,16 @@ def _read_detection_frames(work: _ClipWork, settings: Mapping[str, Any]) -> _Cli
 
 
 def _detect_all(
-    works: list[_ClipWork], role: str, detector: FaceDetector, settings: Mapping[str, Any]
+    works: list[_ClipWork],
+    role: str,
+    detector: FaceDetector,
+    settings: Mapping[str, Any],
+    on_batch: Callable[[list[_ClipWork]], None] | None = None,
 ) -> None:
-    """Batched detection on the ``role`` frame of clips still without a face."""
+    """Batched detection on the ``role`` frame of clips still without a face.
+
+    ``on_batch`` gets each batch's clips as soon as their faces are known.
+    """
     pending = [w for w in works if not w.records and w.face is None]
     if role != "onset":
         for work in pending:
@@ -332,6 +339,8 @@ def _detect_all(
                     face = best_face(faces, work.small[role][1], settings["min_face_confidence"])
                     if face is not None:
                         work.face, work.used = face, role
+                if on_batch is not None:
+                    on_batch(chunk)
                 bar.update(len(chunk))
     for work in pending:
         work.small.pop(role, None)
@@ -420,7 +429,8 @@ def extract_clips(
     """Detect the face once per clip, align and crop every selected frame.
 
     Frames are read and cropped in parallel over clips (``workers`` threads); detection
-    runs batched on the onset frames, then on the apex frames of clips with no face.
+    runs batched on the onset frames, then on the apex frames of clips with no face, while
+    the clips of the batches already detected are being cropped.
     Returns the npz payload (``clips`` uint8 N x F x S x S, ``clip_ids``), the clip index
     row-aligned with it, the quarantine records of this stage, and timings.
     """
@@ -441,13 +451,25 @@ def extract_clips(
                 unit="clip",
             )
         )
+        crops: dict[int, Future[_ClipWork]] = {}
+
+        def start_crops(batch: list[_ClipWork]) -> None:
+            for work in batch:
+                if work.face is not None:
+                    work.small.clear()
+                    crops[id(work)] = pool.submit(_crop_clip, work, ingestion)
+
         for role in ("onset", "apex"):
-            _detect_all(works, role, detector, ingestion)
+            _detect_all(works, role, detector, ingestion, start_crops)
         for work in works:
-            work.small.clear()
+            if id(work) not in crops:
+                work.small.clear()
+                crops[id(work)] = pool.submit(
+                    lambda w: w if w.records else _crop_clip(w, ingestion), work
+                )
         works = list(
             tqdm(
-                pool.map(lambda w: w if w.records else _crop_clip(w, ingestion), works),
+                (crops[id(w)].result() for w in works),
                 total=len(works),
                 desc=f"{name}: crop clips",
                 unit="clip",

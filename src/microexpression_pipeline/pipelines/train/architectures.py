@@ -3,8 +3,9 @@
 Each builder takes the clip shape (frames, height, width), the number of classes and the
 architecture's size parameters for the task variant (``binary`` for two classes, else
 ``multiclass``). Models take raw uint8 pixels: a ``Rescaling`` layer scales them to [0, 1]
-(plus per-sample standardisation if asked), so a saved ``.keras`` model is self-contained
-and loads in Keras' safe mode (no Lambda layers, no custom objects).
+(plus a ``LayerNormalization`` for ``standardize`` or ``temporal`` intensity), so a saved
+``.keras`` model is self-contained and loads in Keras' safe mode (no Lambda layers, no
+custom objects).
 """
 
 from __future__ import annotations
@@ -117,18 +118,34 @@ def build_2dcnn(shape: Shape, n_classes: int, p: Mapping[str, Any]) -> Blueprint
     )
 
 
-INTENSITY_CHOICES = ("rescale", "standardize")
+INTENSITY_CHOICES = ("rescale", "standardize", "temporal")
+
+# ``temporal`` divides by sqrt(variance over the frames + this), on the [0, 1] scale: a still
+# pixel's sensor noise (variance ~1e-4) is not blown up to unit variance.
+TEMPORAL_EPSILON = 1e-3
 
 
 def _input_layers(input_shape: tuple[int, ...], intensity: str) -> list[Any]:
-    """uint8 input scaled to [0, 1]; ``standardize`` also zero-means/unit-scales each sample."""
+    """uint8 input scaled to [0, 1], then by ``intensity``:
+
+    - ``rescale``: nothing more;
+    - ``standardize``: each sample to zero mean and unit std;
+    - ``temporal``: for clip models (frames, height, width), each pixel to zero mean over the
+      clip's frames, divided by sqrt(its variance over the frames + ``TEMPORAL_EPSILON``):
+      the still face drops out and what changes between frames stays. A frame-level model
+      sees one frame, so it gets ``standardize``.
+    """
     if intensity not in INTENSITY_CHOICES:
         raise ValueError(
             f"training.intensity: {intensity!r} is not valid; "
             f"valid choices: {', '.join(INTENSITY_CHOICES)}"
         )
     head: list[Any] = [keras.Input(shape=input_shape, dtype="uint8"), layers.Rescaling(1.0 / 255)]
-    if intensity == "standardize":
+    if intensity == "temporal" and len(input_shape) == 3:
+        head.append(
+            layers.LayerNormalization(axis=1, epsilon=TEMPORAL_EPSILON, center=False, scale=False)
+        )
+    elif intensity in ("standardize", "temporal"):
         axes = list(range(1, len(input_shape) + 1))
         head.append(layers.LayerNormalization(axis=axes, center=False, scale=False))
     return head

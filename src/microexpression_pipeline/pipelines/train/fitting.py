@@ -1,8 +1,9 @@
 """Training and prediction for one fold: pure inputs (arrays, tables, settings) and outputs.
 
-Clips stay uint8 until the model's own input layers; batches are streamed with ``tf.data``
-(no float32 copy of the data set is ever made). Every call builds a fresh model from the
-seed, so no fold can start from weights that saw another fold's test clips.
+Clips stay uint8 until the model's own input layers; ``tf.data`` gathers one batch at a time
+from the clips array (no copy of the data set, uint8 or float32, is ever made). Every call
+builds a fresh model from the seed, so no fold can start from weights that saw another fold's
+test clips.
 """
 
 from __future__ import annotations
@@ -66,17 +67,36 @@ def make_dataset(
     batch_size: int,
     shuffle_seed: int | None,
     frame_level: bool,
+    rows: np.ndarray | None = None,
 ) -> tf.data.Dataset:
-    """Batches of uint8 clips (or, for frame-level models, single frames) and labels."""
-    dataset = tf.data.Dataset.from_tensor_slices((clips, onehot.astype("float32")))
-    n = len(clips)
-    if frame_level:
-        frames = clips.shape[1]
-        dataset = dataset.map(lambda x, y: (x, tf.repeat(y[None], frames, axis=0))).unbatch()
-        n *= frames
+    """Batches of uint8 clips (or, for frame-level models, single frames) and labels.
+
+    Sample ``i`` is ``clips[rows[i]]`` with label ``onehot[i]`` (``rows``: every clip by
+    default). Only sample indices are shuffled and each batch is gathered from ``clips`` when
+    it is needed, so no copy of the data set is made (memory does not grow with its size);
+    the batches are the same as shuffling and batching the samples themselves.
+    """
+    rows = np.arange(len(clips)) if rows is None else np.asarray(rows)
+    labels = onehot.astype("float32")
+    frames = clips.shape[1] if frame_level else 1
+    sample_shape = clips.shape[2:] if frame_level else clips.shape[1:]
+
+    def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if frame_level:
+            return clips[rows[indices // frames], indices % frames], labels[indices // frames]
+        return clips[rows[indices]], labels[indices]
+
+    def load(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x, y = tf.numpy_function(gather, [indices], (tf.uint8, tf.float32), stateful=False)
+        x.set_shape((None, *sample_shape))
+        y.set_shape((None, labels.shape[1]))
+        return x, y
+
+    n = len(rows) * frames
+    dataset = tf.data.Dataset.range(n)
     if shuffle_seed is not None:
         dataset = dataset.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
 
 
 def vote(frame_probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,16 +192,14 @@ def fit_model(
     fit_rows, val_rows = validation_split(table, spec.validation_fraction, seed)
     class_index = {name: i for i, name in enumerate(spec.classes)}
 
-    def arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def dataset(rows: pd.DataFrame, shuffle_seed: int | None) -> tf.data.Dataset:
         y = np.eye(len(spec.classes), dtype="float32")[rows["label"].map(class_index).to_numpy()]
-        return clips[rows["row"].to_numpy()], y
+        return make_dataset(
+            clips, y, spec.batch_size, shuffle_seed, spec.frame_level, rows["row"].to_numpy()
+        )
 
-    train_ds = make_dataset(*arrays(fit_rows), spec.batch_size, seed, spec.frame_level)
-    val_ds = (
-        make_dataset(*arrays(val_rows), spec.batch_size, None, spec.frame_level)
-        if len(val_rows)
-        else None
-    )
+    train_ds = dataset(fit_rows, seed)
+    val_ds = dataset(val_rows, None) if len(val_rows) else None
     history = model.fit(
         train_ds,
         validation_data=val_ds,

@@ -92,7 +92,7 @@ class TrainingParams(StrictSection):
     validation_fraction: float = Field(ge=0, lt=1)
     reduce_lr: ReduceLR
     early_stopping: EarlyStopping
-    intensity: Literal["rescale", "standardize"]
+    intensity: Literal["rescale", "standardize", "temporal"]
     deterministic: bool
     keras_verbose: Literal[0, 1, 2]
     architectures: Architectures
