@@ -21,6 +21,18 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
+@pytest.fixture(scope="session")
+def shipped_params(project_root: Path) -> dict:
+    """The parameters of conf/base, as Kedro loads them (without conf/local)."""
+    from kedro.config import OmegaConfigLoader
+
+    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
+
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    loader = OmegaConfigLoader(str(project_root / "conf"), default_run_env="base", **args)
+    return dict(loader["parameters"])
+
+
 def _copy_project(root: Path) -> Path:
     """Copy the project's code, configuration and metadata into ``root`` (created here).
 

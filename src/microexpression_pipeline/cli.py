@@ -1,23 +1,30 @@
-"""Project CLI: Kedro's own commands, with a ``run`` that also accepts ``key:value`` params,
-and ``kedro manifest verify``, which checks a run manifest against the files.
+"""Project CLI: Kedro's own commands, with a ``run`` that also accepts ``key:value`` params
+and selects training nodes by ``model``, and ``kedro manifest verify``, which checks a run
+manifest against the files.
 
 ``kedro run --pipeline=train --params mode:binary,model:3dcnn`` is the form this project's
 users type; stock Kedro only accepts ``key=value``. Both forms are accepted here, with dotted
 keys for nested parameters and values typed exactly as Kedro types them (YAML rules: ``3`` is
-an int, ``0.5`` a float, ``true`` a boolean). Every other option of ``kedro run`` is Kedro's.
+an int, ``0.5`` a float, ``true`` a boolean). ``model`` (from ``--params`` or the
+configuration) becomes the list of nodes to run, before the session starts: every node of the
+requested pipelines but the training nodes of the architectures it does not select. Every
+other option of ``kedro run`` is Kedro's.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.validation import ParameterValidationError
 from omegaconf import OmegaConf
 
-from microexpression_pipeline.parameter_validation import ParameterError
+from microexpression_pipeline.parameters import WHERE
 
 PARAMS_HELP = """Extra parameters, overriding conf/. Items are separated by commas; each is
 `key:value` or `key=value`, with dotted keys for nested parameters. Example:
@@ -66,8 +73,68 @@ def split_params(ctx: click.Context, param: click.Parameter, value: Any) -> dict
     return OmegaConf.to_container(OmegaConf.from_dotlist(normalised))
 
 
+def _configured_model(env: str | None, conf_source: str | None, params: dict[str, Any]) -> str:
+    """The ``model`` parameter this run will have (``--params`` over the configuration)."""
+    if "model" in params:
+        return str(params["model"])
+    from kedro.framework.project import settings
+    from kedro.utils import find_kedro_project
+
+    project = find_kedro_project(Path.cwd()) or Path.cwd()
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=conf_source or str(project / settings.CONF_SOURCE),
+        env=env,
+        runtime_params=params,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    return str(loader["parameters"].get("model", "all"))
+
+
+def selected_nodes(
+    model: str, pipeline_names: list[str], requested: list[str] | None = None
+) -> list[str] | None:
+    """The nodes to run for ``model``: those of the pipelines (of ``requested``, when given)
+    but the training nodes of the architectures it does not select; None when that drops
+    nothing."""
+    from kedro.framework.project import pipelines
+    from kedro.pipeline import Pipeline
+
+    from microexpression_pipeline.models import ARCHITECTURES, selected
+
+    drop = {a.tag for a in ARCHITECTURES.values()} - {a.tag for a in selected(model)}
+    if not drop:
+        return None
+    names = pipeline_names or ["__default__"]
+    combined = sum((pipelines[name] for name in names if name in pipelines), Pipeline([]))
+    kept = [
+        node.name
+        for node in combined.nodes
+        if not node.tags & drop and (not requested or node.name in requested)
+    ]
+    if not kept:
+        raise click.UsageError(
+            f"model={model!r} leaves none of the requested nodes to run "
+            f"({', '.join(requested or [n.name for n in combined.nodes])}); use "
+            "--params model:all or name other nodes."
+        )
+    return kept
+
+
+def _readable(error: ParameterValidationError) -> str:
+    """Kedro's validation message as one line per invalid parameter."""
+    lines = [
+        re.sub(r"^- Parameter '[^']*': ", "", line)
+        for line in str(error).splitlines()
+        if line.strip() and not line.startswith("Parameter validation failed")
+    ]
+    return f"Invalid parameters ({WHERE}):\n" + "\n".join(
+        f"  {line if line.startswith('- ') else '- ' + line}" for line in lines
+    )
+
+
 def _project_run_command() -> click.Command:
-    """Kedro's ``run`` command with the ``--params`` parser replaced."""
+    """Kedro's ``run`` command with the ``--params`` parser replaced and ``model`` turned
+    into the nodes to run."""
     command = copy.copy(kedro_run)
     params = []
     for option in kedro_run.params:
@@ -81,9 +148,18 @@ def _project_run_command() -> click.Command:
 
     def callback(*args: Any, **kwargs: Any) -> Any:
         try:
-            return original(*args, **kwargs)
-        except ParameterError as exc:
-            raise click.UsageError(str(exc)) from exc
+            model = _configured_model(kwargs["env"], kwargs["conf_source"], kwargs["params"])
+            names = kwargs["pipelines"] or ([kwargs["pipeline"]] if kwargs["pipeline"] else [])
+            nodes = selected_nodes(model, list(names), list(kwargs["node_names"]) or None)
+            if nodes is not None:
+                kwargs["node_names"] = nodes
+            with warnings.catch_warnings():
+                # `--pipeline` is the form this project documents; Kedro 1.7 deprecates it
+                # in favour of `--pipelines`, which works the same.
+                warnings.filterwarnings("ignore", "Option '--pipeline' is deprecated")
+                return original(*args, **kwargs)
+        except ParameterValidationError as exc:
+            raise click.UsageError(_readable(exc)) from exc
 
     command.callback = callback
     return command
@@ -107,7 +183,7 @@ def _latest_manifest(project_path: Path, env: str | None) -> str:
     from kedro.framework.project import settings
     from kedro.io import DataCatalog
 
-    from microexpression_pipeline.manifest import MANIFEST_DATASET, located
+    from microexpression_pipeline.handoffs.manifest import MANIFEST_DATASET, located
 
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(project_path / settings.CONF_SOURCE),
@@ -146,7 +222,7 @@ def verify(manifest: str | None, env: str | None, root: Path | None) -> None:
 
     import fsspec
 
-    from microexpression_pipeline.manifest import verify_manifest
+    from microexpression_pipeline.handoffs.manifest import verify_manifest
 
     project_path = Path.cwd()
     path = manifest or _latest_manifest(project_path, env)

@@ -7,7 +7,10 @@ prediction has no defined F1 or recall and is left out of the mean (NaN if no cl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -79,3 +82,37 @@ def chance_uf1(support: np.ndarray) -> float:
     if total == 0:
         return float("nan")
     return float(np.mean(2 * support / (total + k * support)))
+
+
+HEADLINE = ("accuracy", "uf1", "uar")
+
+
+def encode(labels: pd.Series, classes: Sequence[str]) -> np.ndarray:
+    """Class indices of ``labels``; a label outside ``classes`` is an error."""
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted(set(labels.astype(str)) - set(index))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classes {list(classes)}")
+    return labels.astype(str).map(index).to_numpy(dtype=int)
+
+
+def headline(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Pooled accuracy, UF1 and UAR."""
+    return {
+        "accuracy": accuracy(y_true, y_pred),
+        "uf1": uf1(y_true, y_pred, n_classes),
+        "uar": uar(y_true, y_pred, n_classes),
+    }
+
+
+def per_class_table(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class."""
+    return pd.DataFrame({"class": list(classes), **per_class(y_true, y_pred, len(classes))})
+
+
+def chance_level(y_true: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Expected accuracy / UF1 / UAR of uniform random guessing."""
+    if len(y_true) == 0:
+        return {name: float("nan") for name in HEADLINE}
+    support = np.bincount(np.asarray(y_true, int), minlength=n_classes)
+    return {"accuracy": 1 / n_classes, "uf1": chance_uf1(support), "uar": 1 / n_classes}

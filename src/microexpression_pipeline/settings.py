@@ -7,14 +7,17 @@ from pathlib import Path
 from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
-from microexpression_pipeline.hooks import (
-    MlflowSetupLock,
-    OwnOutputsHook,
-    ParameterValidationHook,
-    RunInfoHook,
-    RunManifestHook,
-)
-from microexpression_pipeline.session import ProjectSession
+from microexpression_pipeline.handoffs.manifest_hook import RunManifestHook
+from microexpression_pipeline.handoffs.mlflow_setup import MlflowParamsHook, MlflowSetupLock
+from microexpression_pipeline.handoffs.run_info import RunInfoHook
+from microexpression_pipeline.handoffs.run_versions import OwnOutputsHook, ProjectSession
+from microexpression_pipeline.parameters import RunParametersHook
+
+
+def _model_choices() -> tuple[str, ...]:
+    from microexpression_pipeline.models import model_choices
+
+    return model_choices()
 
 
 def _project_root() -> str:
@@ -24,13 +27,16 @@ def _project_root() -> str:
 
 HOOKS = (
     *MlflowSetupLock().hooks,
-    ParameterValidationHook(),
+    RunParametersHook(_model_choices),
     RunInfoHook(),
     OwnOutputsHook(),
     RunManifestHook(),
+    MlflowParamsHook(),
 )
+# kedro-mlflow's own hook instance is replaced by MlflowParamsHook above.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
-# Honours the `model` parameter: only the selected architectures' training nodes run.
+# Every run reserves a version (its session id) of its own (handoffs/run_versions.py).
 SESSION_CLASS = ProjectSession
 
 CONFIG_LOADER_ARGS = {

@@ -20,7 +20,7 @@ from microexpression_pipeline.datasets.atomic import (
     MatplotlibDataset,
     ParquetDataset,
 )
-from microexpression_pipeline.datasets.atomic_save import is_partial
+from microexpression_pipeline.handoffs.atomic_save import is_partial
 
 
 def _files(root: Path) -> list[str]:

@@ -17,8 +17,12 @@ from kedro.io.core import Version
 from kedro.pipeline import Pipeline, node
 
 from microexpression_pipeline.datasets import NpzDataset
-from microexpression_pipeline.manifest import verify_manifest
-from microexpression_pipeline.run_versions import next_version, pin_own_outputs, reserve_version
+from microexpression_pipeline.handoffs.manifest import verify_manifest
+from microexpression_pipeline.handoffs.run_versions import (
+    next_version,
+    pin_own_outputs,
+    reserve_version,
+)
 
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 AUGMENTED = Path("data/05_model_input/synthetic/augmented/binary")
@@ -32,7 +36,7 @@ import time
 from pathlib import Path
 
 if os.environ.get("PAUSE_SAVE"):
-    from microexpression_pipeline.datasets import atomic_save
+    from microexpression_pipeline.handoffs import atomic_save
 
     _commit = atomic_save.commit
 

@@ -1,17 +1,13 @@
-"""Project datasets, for data no kedro-datasets class stores without pickle."""
+"""Project datasets, for data no kedro-datasets class stores without pickle, optional inputs
+(``datasets.optional``), atomic saves (``datasets.atomic``) and MLflow."""
 
 from microexpression_pipeline.datasets.npz_dataset import NpzDataset
-from microexpression_pipeline.datasets.optional_json_dataset import OptionalJSONDataset
-from microexpression_pipeline.datasets.optional_partitioned_dataset import (
-    OptionalPartitionedDataset,
-)
 
 __all__ = [
     "MlflowKerasModelDataset",
+    "MlflowRunResults",
     "MlflowVersionedArtifactDataset",
     "NpzDataset",
-    "OptionalJSONDataset",
-    "OptionalPartitionedDataset",
 ]
 
 
@@ -22,6 +18,10 @@ def __getattr__(name: str):  # imported lazily: it pulls in Keras and MLflow
         )
 
         return MlflowKerasModelDataset
+    if name == "MlflowRunResults":
+        from microexpression_pipeline.datasets.mlflow_run_results import MlflowRunResults
+
+        return MlflowRunResults
     if name == "MlflowVersionedArtifactDataset":
         from microexpression_pipeline.datasets.mlflow_versioned_artifact_dataset import (
             MlflowVersionedArtifactDataset,

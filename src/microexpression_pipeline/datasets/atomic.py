@@ -22,7 +22,7 @@ from kedro_datasets.pandas import CSVDataset as _CSVDataset
 from kedro_datasets.pandas import ParquetDataset as _ParquetDataset
 from kedro_datasets.text import TextDataset as _TextDataset
 
-from microexpression_pipeline.datasets.atomic_save import AtomicSaveMixin
+from microexpression_pipeline.handoffs.atomic_save import AtomicSaveMixin
 
 # Also ``MatplotlibDataset`` and ``TensorFlowModelDataset``, built by ``__getattr__``.
 __all__ = ["CSVDataset", "JSONDataset", "ParquetDataset", "TextDataset"]

@@ -21,7 +21,7 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
-from microexpression_pipeline.datasets.atomic_save import AtomicSaveMixin
+from microexpression_pipeline.handoffs.atomic_save import AtomicSaveMixin
 
 Arrays = dict[str, np.ndarray]
 

@@ -8,11 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from microexpression_pipeline.parameter_validation import (
-    ParameterError,
-    StrictSection,
-    _section_problems,
-)
+from microexpression_pipeline.parameters import StrictSection
 
 FramePair = Annotated[list[Annotated[int, Field(ge=1, le=1000)]], Field(min_length=2, max_length=2)]
 
@@ -25,6 +21,9 @@ FULL_SIZE_MARGIN = (25, 75)
 
 class SyntheticSettings(StrictSection):
     """Schema of the ``synthetic`` parameter section (defaults as in parameters_synthetic.yml)."""
+
+    section = "synthetic"
+
 
     output_dir: str = Field(default="data/01_raw/synthetic", min_length=1)
     size: float = Field(default=1.0, gt=0.0, le=1.0)
@@ -66,9 +65,6 @@ class RenderSettings:
 
 def validate_settings(settings: Mapping[str, Any]) -> SyntheticSettings:
     """Parse the section; raise ``ParameterError`` naming each bad setting and its range."""
-    problems = _section_problems("synthetic", dict(settings), SyntheticSettings)
-    if problems:
-        raise ParameterError(problems)
     return SyntheticSettings.model_validate(dict(settings))
 
 

@@ -20,6 +20,7 @@ from microexpression_pipeline.pipelines.augmentation.labels import (
     check_clips,
     class_order,
 )
+from microexpression_pipeline.pipelines.augmentation.schema import AugmentationParams
 from microexpression_pipeline.pipelines.augmentation.transforms import (
     TRANSFORM_ORDER,
     augment_clip,
@@ -56,15 +57,10 @@ def _clip_rng(seed: int, clip_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, 2, int.from_bytes(digest[:8], "little")])
 
 
-def _transform_set(augmentation: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
-    name = augmentation["transform_set"]
-    sets = augmentation["transform_sets"]
-    if name not in sets:
-        raise ValueError(
-            f"augmentation.transform_set: {name!r} is not a key of augmentation.transform_sets; "
-            f"valid choices: {', '.join(sets)}"
-        )
-    return name, sets[name]
+def _transform_set(augmentation: AugmentationParams) -> tuple[str, dict[str, Any]]:
+    """The configured transform set's name and settings (the schema checked the name)."""
+    name = augmentation.transform_set
+    return name, augmentation.transform_sets[name].model_dump()
 
 
 def label_clips(
@@ -97,14 +93,14 @@ def plan_samples(
     clips: dict[str, np.ndarray],
     mode: str,
     label_mappings: LabelMappings,
-    augmentation: Mapping[str, Any],
+    augmentation: AugmentationParams,
     seed: int,
 ) -> pd.DataFrame:
     """The sample table: every kept original, then its copies with their drawn transforms."""
     classes = class_order(mode, label_mappings)
     set_name, transform_set = _transform_set(augmentation)
     copies = (
-        None if augmentation["balance"] else check_copies(mode, classes, augmentation["copies"])
+        None if augmentation.balance else check_copies(mode, classes, augmentation.copies)
     )
     kept = labelled_clips[labelled_clips["label_index"] >= 0].reset_index(drop=True)
     n_copies = copies_per_clip(kept["label"], classes, copies, np.random.default_rng([seed, 1]))
@@ -223,7 +219,7 @@ def summarise_counts(
     samples: pd.DataFrame,
     mode: str,
     label_mappings: LabelMappings,
-    augmentation: Mapping[str, Any],
+    augmentation: AugmentationParams,
     seed: int,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """The set's metadata (class order, mapping, counts, left-out clips) and MLflow metrics."""
@@ -243,10 +239,10 @@ def summarise_counts(
         "label_mapping": json.loads(mapping_json),
         "label_mapping_sha256": mapping_sha,
         "seed": seed,
-        "balance": bool(augmentation["balance"]),
+        "balance": augmentation.balance,
         "copies_per_original": None
-        if augmentation["balance"]
-        else {cls: int(augmentation["copies"][mode][cls]) for cls in classes},
+        if augmentation.balance
+        else {cls: int(augmentation.copies[mode][cls]) for cls in classes},
         "transform_set": set_name,
         "transforms": transform_set,
         "counts_before": before,
@@ -292,10 +288,10 @@ def _describe(record: pd.Series) -> str:
 
 
 def render_preview(
-    augmented: dict[str, np.ndarray], samples: pd.DataFrame, augmentation: Mapping[str, Any]
+    augmented: dict[str, np.ndarray], samples: pd.DataFrame, augmentation: AugmentationParams
 ) -> Figure:
     """One original clip (top row) above some of its augmented copies, frame by frame."""
-    n_rows_max = 1 + int(augmentation["preview"]["n_copies"])
+    n_rows_max = 1 + augmentation.preview.n_copies
     copies = samples[samples["is_augmented"]]
     if copies.empty:
         source = samples["source_clip_id"].iloc[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from microexpression_pipeline.parameter_validation import StrictSection
+from microexpression_pipeline.parameters import StrictSection
 
 
 def _check_range(value: list[float], low: float | None = None) -> list[float]:
@@ -115,6 +115,9 @@ class Preview(StrictSection):
 
 class AugmentationParams(StrictSection):
     """The ``augmentation`` section of ``conf/base/parameters_augmentation.yml``."""
+
+    section = "augmentation"
+
 
     transform_set: str
     transform_sets: dict[str, TransformSet]

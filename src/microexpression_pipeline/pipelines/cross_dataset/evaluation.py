@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microexpression_pipeline.metrics import confusion
-from microexpression_pipeline.pipelines.reporting.tables import (
+from microexpression_pipeline.metrics import (
     chance_level,
+    confusion,
     encode,
     headline,
     per_class_table,

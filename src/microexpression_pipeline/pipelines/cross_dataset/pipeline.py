@@ -1,35 +1,38 @@
-"""The ``cross_dataset`` pipeline: does the SAMM-trained binary model generalise to CASME II?
+"""The ``cross_dataset`` pipeline: do the models trained on SAMM generalise to CASME II?
 
 CASME II is ingested by the ``ingestion`` pipeline (namespace ``casme2``) exactly like SAMM;
-this pipeline maps its emotions to the binary classes and tests every saved binary model.
+this pipeline maps its emotions to the current mode's classes and tests every architecture's
+trained model of that mode (this run's, or the latest saved).
 """
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.cross_dataset.nodes import evaluate_on_casme2
-
-SLUGS = ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn")
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     """One node: predict, score and plot."""
+    trained = {
+        f"{key}/{output}": f"train_{key}_{output}"
+        for key in ARCHITECTURES
+        for output in ("model", "summary", "predictions")
+    }
     return Pipeline(
         [
             Node(
                 evaluate_on_casme2,
-                [
-                    "casme2.clips",
-                    "casme2.clip_index",
-                    "cross_dataset.models",
-                    "cross_dataset.training_summaries",
-                    "cross_dataset.training_predictions",
-                    *(f"train_{slug}_summary" for slug in SLUGS),
-                    "params:cross_dataset",
-                    "params:data_source",
-                    "run_info",
-                ],
+                {
+                    "clips": "casme2.clips",
+                    "clip_index": "casme2.clip_index",
+                    "params": "params:cross_dataset",
+                    "data_source": "params:data_source",
+                    "mode": "params:mode",
+                    "run_info": "run_info",
+                    **trained,
+                },
                 [
                     "cross_dataset.predictions",
                     "cross_dataset.summary",

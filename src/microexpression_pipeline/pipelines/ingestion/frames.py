@@ -45,6 +45,16 @@ def list_frames(folder: str | Path) -> tuple[dict[int, str], list[str]]:
     return frames, notes
 
 
+def frames_per_clip(between: int) -> int:
+    """Frames selected per clip: onset, apex, offset and ``between`` in each interval."""
+    return 2 * between + 3
+
+
+def apex_position(between: int) -> int:
+    """Index of the apex frame among a clip's selected frames."""
+    return between + 1
+
+
 def requested_frames(onset: int, apex: int, offset: int, between: int) -> list[tuple[str, int]]:
     """(role, frame) pairs: onset, ``between`` evenly spaced, apex, ``between``, offset.
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_record
+from microexpression_pipeline.pipelines.ingestion.schema import Correction
 
 # Column names are compared after lower-casing and removing spaces, underscores and dashes,
 # so "Onset Frame" (SAMM) and "OnsetFrame" (CASME II) are the same column.
@@ -191,12 +192,12 @@ def known_emotion_labels(
 
 
 def _correction_lookup(
-    corrections: Sequence[Mapping[str, Any]], dataset: str
-) -> dict[str, list[Mapping[str, Any]]]:
-    lookup: dict[str, list[Mapping[str, Any]]] = {}
+    corrections: Sequence[Correction], dataset: str
+) -> dict[str, list[Correction]]:
+    lookup: dict[str, list[Correction]] = {}
     for item in corrections:
-        if item["dataset"] == dataset:
-            lookup.setdefault(str(item["clip_id"]), []).append(item)
+        if item.dataset == dataset:
+            lookup.setdefault(str(item.clip_id), []).append(item)
     return lookup
 
 
@@ -207,7 +208,7 @@ def normalise_sheet(
     sheet_format: str,
     root: str | Path,
     known_emotions: set[str],
-    corrections: Sequence[Mapping[str, Any]],
+    corrections: Sequence[Correction],
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Normalise a sheet to candidate clips; return them and the quarantine records.
 
@@ -259,17 +260,17 @@ def normalise_sheet(
         notes: list[str] = []
         patches: list[str] = []
         for correction in lookup.get(clip_id, []):
-            field = correction["field"]
+            field = correction.field
             before = parse_frame_number(values[field])
-            expected = correction.get("original")
+            expected = correction.original
             if expected is not None and before != expected:
                 notes.append(
                     f"correction of {field} not applied: sheet has {before}, "
                     f"correction expects {expected}"
                 )
                 continue
-            values[field] = correction["value"]
-            text = f"{field} {before} -> {correction['value']} (correction: {correction['note']})"
+            values[field] = correction.value
+            text = f"{field} {before} -> {correction.value} (correction: {correction.note})"
             patches.append(text)
             records.append(
                 quarantine_record(dataset, clip_id, subject, Reason.CORRECTED, text, "patched")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node, pipeline
 
 from microexpression_pipeline.pipelines.ingestion.nodes import (
-    SOURCES,
     build_clip_index,
     extract_clips,
     plot_crop_contact_sheet,
@@ -13,6 +12,7 @@ from microexpression_pipeline.pipelines.ingestion.nodes import (
     prepare_raw_sources,
     summarise_ingestion,
 )
+from microexpression_pipeline.pipelines.ingestion.raw_sources import SOURCES
 
 SHARED_PARAMETERS = {"params:ingestion", "params:label_mappings"}
 

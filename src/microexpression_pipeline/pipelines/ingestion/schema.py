@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from microexpression_pipeline.parameter_validation import StrictSection
+from microexpression_pipeline.parameters import StrictSection
 
 
 class SourceSpec(StrictSection):
@@ -38,6 +38,8 @@ class ContactSheet(StrictSection):
 
 class IngestionParams(StrictSection):
     """The ``ingestion`` section."""
+
+    section = "ingestion"
 
     sources: dict[str, dict[Literal["samm", "casme2"], SourceSpec]]
     frames_between_key_frames: int = Field(ge=0, le=50)

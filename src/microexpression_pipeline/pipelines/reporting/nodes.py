@@ -9,13 +9,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.reporting import figures as fig
 from microexpression_pipeline.pipelines.reporting import report as rep
-from microexpression_pipeline.pipelines.reporting.results import (
-    ModelResult,
-    collect_results,
-    latest_augmentation_meta,
-)
+from microexpression_pipeline.pipelines.reporting.results import ModelResult, gather
+from microexpression_pipeline.pipelines.reporting.schema import ReportingParams
 from microexpression_pipeline.pipelines.reporting.tables import (
     NA,
     evaluate,
@@ -34,28 +32,17 @@ NO_RESULTS = (
 
 
 def collect_training_results(
-    summary_3dcnn: Mapping[str, Any] | None,
-    summary_cnn_lstm: Mapping[str, Any] | None,
-    summary_convlstm2d: Mapping[str, Any] | None,
-    summary_2dcnn: Mapping[str, Any] | None,
-    predictions: Mapping[str, Any],
-    histories: Mapping[str, Any],
-    summaries: Mapping[str, Any],
-) -> list[ModelResult]:
-    """The latest results of every mode x architecture found on disk.
-
-    The four current-mode summaries only order this node after training in a combined run
-    (``None`` for an architecture never trained); the results come from the folders.
-    """
-    current = [s for s in (summary_3dcnn, summary_cnn_lstm, summary_convlstm2d, summary_2dcnn) if s]
-    results = collect_results(predictions, histories, summaries)
-    logger.info(
-        "Reporting %d result(s): %s (%d trained in the current mode)",
-        len(results),
-        ", ".join(r.key for r in results) or "none",
-        len(current),
+    other_runs: Mapping[str, Any] | None, run_info: Mapping[str, Any], **trained: Any
+) -> tuple[list[ModelResult], dict[str, Any], dict[str, Any]]:
+    """The results to report: model results, augmentation metas and CASME II summaries (see
+    ``results.gather``)."""
+    results, metas, cross = gather(
+        trained, other_runs, str(run_info.get("data_source")), str(run_info.get("mode"))
     )
-    return results
+    logger.info(
+        "Reporting %d result(s): %s", len(results), ", ".join(r.key for r in results) or "none"
+    )
+    return results, metas, cross
 
 
 def evaluate_results(
@@ -75,7 +62,7 @@ def draw_figures(
     evaluations: list[dict[str, Any]],
     board: pd.DataFrame,
     augmentation_metas: Mapping[str, Any],
-    cross_dataset: Mapping[str, Any] | None,
+    cross_dataset: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Figure]:
     """Every picture of the report, keyed by PNG file name."""
     figures: dict[str, Figure] = {"leaderboard.png": fig.leaderboard_figure(board)}
@@ -90,16 +77,16 @@ def draw_figures(
         figures[f"per_subject_{name}.png"] = fig.per_subject_figure(
             ev["per_subject"], f"Per-subject accuracy: {_title(ev)}"
         )
-    for key, meta in latest_augmentation_meta(augmentation_metas).items():
+    for key, meta in augmentation_metas.items():
         source, mode = key.split("/")
         figures[f"class_counts_{source}_{mode}.png"] = fig.class_counts_figure(
             meta, f"{source} data, mode {mode}"
         )
-    for slug, model in ((cross_dataset or {}).get("models") or {}).items():
-        if model.get("status") == "evaluated":
-            figures[f"cross_dataset_confusion_{slug}.png"] = fig.cross_dataset_confusion_figure(
-                cross_dataset, slug
-            )
+    for key, summary in cross_dataset.items():
+        for slug, model in (summary.get("models") or {}).items():
+            if model.get("status") == "evaluated":
+                name = f"cross_dataset_confusion_{key.replace('/', '_')}_{slug}.png"
+                figures[name] = fig.cross_dataset_confusion_figure(summary, slug)
     return figures
 
 
@@ -174,10 +161,10 @@ def _model_section(ev: Mapping[str, Any], images: Mapping[str, str]) -> list[rep
 
 
 def _cross_dataset_section(
-    summary: Mapping[str, Any] | None, images: Mapping[str, str]
+    summaries: Mapping[str, Mapping[str, Any]], images: Mapping[str, str]
 ) -> list[rep.Block]:
     blocks = [rep.heading("Generalisation to CASME II", 2)]
-    if not summary:
+    if not summaries:
         return [
             *blocks,
             rep.paragraph(
@@ -185,8 +172,18 @@ def _cross_dataset_section(
                 "binary model on SAMM."
             ),
         ]
+    for key, summary in summaries.items():
+        if len(summaries) > 1:
+            blocks.append(rep.heading(f"{key.replace('/', ', mode ')}", 3))
+        blocks += _cross_dataset_results(key, summary, images)
+    return blocks
+
+
+def _cross_dataset_results(
+    key: str, summary: Mapping[str, Any], images: Mapping[str, str]
+) -> list[rep.Block]:
     mapping = "; ".join(f"{c}: {', '.join(v)}" for c, v in summary.get("label_mapping", {}).items())
-    blocks += [
+    blocks = [
         rep.bullets(
             [
                 f"Models trained on all of SAMM (mode {summary.get('source_mode')}), tested on "
@@ -233,7 +230,7 @@ def _cross_dataset_section(
             )
         )
         blocks.append(rep.table(rep.confusion_table(model["confusion"], summary["classes"])))
-        image = images.get(f"cross_dataset_confusion_{slug}.png")
+        image = images.get(f"cross_dataset_confusion_{key.replace('/', '_')}_{slug}.png")
         if image:
             blocks.append(rep.picture(f"{model.get('architecture', slug)} on CASME II", image))
     return blocks
@@ -244,14 +241,15 @@ def write_report(
     board: pd.DataFrame,
     figures: dict[str, Figure],
     augmentation_metas: Mapping[str, Any],
-    cross_dataset: Mapping[str, Any] | None,
+    cross_dataset: Mapping[str, Mapping[str, Any]],
     run_info: Mapping[str, Any],
-    reporting: Mapping[str, Any],
+    reporting: ReportingParams,
 ) -> tuple[dict[str, Figure], str, str]:
     """The figures (passed on to be saved), the HTML report and the Markdown report."""
-    dpi = int(reporting.get("embedded_dpi", 90))
-    images = {name: fig.png_base64(figure, dpi) for name, figure in figures.items()}
-    title = str(reporting["title"])
+    images = {
+        name: fig.png_base64(figure, reporting.embedded_dpi) for name, figure in figures.items()
+    }
+    title = reporting.title
     blocks = [
         rep.heading(title, 1),
         rep.bullets(
@@ -269,7 +267,7 @@ def write_report(
                     )
                     or NA
                 ),
-                f"Reporting parameters: {rep.parameters_text(dict(reporting))}",
+                f"Reporting parameters: {rep.parameters_text(plain(reporting))}",
             ]
         ),
         rep.heading("Leaderboard", 2),
@@ -289,10 +287,9 @@ def write_report(
             rep.table(rep.leaderboard_display(board)),
         ]
     blocks.append(rep.picture("Leaderboard", images["leaderboard.png"]))
-    metas = latest_augmentation_meta(augmentation_metas)
-    if metas:
+    if augmentation_metas:
         blocks.append(rep.heading("Class counts before and after augmentation", 2))
-        for key, meta in metas.items():
+        for key, meta in augmentation_metas.items():
             blocks.append(
                 rep.paragraph(
                     f"{key}: before {rep.parameters_text(meta.get('counts_before', {}))}, "
@@ -316,9 +313,9 @@ def report_figures(
     evaluations: list[dict[str, Any]],
     board: pd.DataFrame,
     augmentation_metas: Mapping[str, Any],
-    cross_dataset: Mapping[str, Any] | None,
+    cross_dataset: Mapping[str, Mapping[str, Any]],
     run_info: Mapping[str, Any],
-    reporting: Mapping[str, Any],
+    reporting: ReportingParams,
 ) -> tuple[dict[str, Figure], str, str]:
     """Draw the pictures and write the report that embeds them."""
     figures = draw_figures(evaluations, board, augmentation_metas, cross_dataset)

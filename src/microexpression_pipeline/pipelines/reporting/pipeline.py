@@ -1,35 +1,44 @@
-"""The ``reporting`` pipeline: leaderboard, figures and report from saved training results.
+"""The ``reporting`` pipeline: leaderboard, figures and report from the training results.
 
-It reads whatever results exist (every mode x architecture, latest version each), so it
-runs after a full ``model:all`` training, after a single architecture, or with none at all.
+Its inputs are every architecture's training outputs of the current data source and mode
+(this run's, or the latest saved, or none), the augmented set's metadata and the CASME II
+test's summary, plus the results of other modes and data sources from MLflow
+(``reporting.other_runs``). It runs after a full ``model:all`` training, after a single
+architecture, or with nothing trained at all.
 """
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.reporting.nodes import (
     collect_training_results,
     evaluate_results,
     report_figures,
 )
-
-SLUGS = ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn")
+from microexpression_pipeline.pipelines.reporting.results import OUTPUTS, input_name
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     """Collect -> evaluate -> draw and write."""
+    trained = {
+        input_name(key, output): f"train_{key}_{output}"
+        for key in ARCHITECTURES
+        for output in OUTPUTS
+    }
     return Pipeline(
         [
             Node(
                 collect_training_results,
-                [
-                    *(f"train_{slug}_summary" for slug in SLUGS),
-                    "reporting.training_predictions",
-                    "reporting.training_histories",
-                    "reporting.training_summaries",
-                ],
-                "reporting.results",
+                {
+                    "other_runs": "reporting.other_runs",
+                    "run_info": "run_info",
+                    "augmentation_meta": "augmentation.meta",
+                    "cross_dataset_summary": "cross_dataset.summary",
+                    **trained,
+                },
+                ["reporting.results", "reporting.augmentation_metas", "reporting.cross_dataset"],
                 name="collect_training_results",
             ),
             Node(
@@ -44,7 +53,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "reporting.evaluations",
                     "reporting.leaderboard",
                     "reporting.augmentation_metas",
-                    "cross_dataset.summary",
+                    "reporting.cross_dataset",
                     "run_info",
                     "params:reporting",
                 ],

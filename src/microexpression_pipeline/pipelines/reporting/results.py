@@ -1,22 +1,24 @@
-"""Finding the training results on disk: the latest saved version per mode x architecture.
+"""The results a report covers: this run's data source and mode from the catalog, every other
+data source and mode from the latest MLflow runs that logged them.
 
-Partitions come from ``OptionalPartitionedDataset`` folders over the training outputs, with
-ids such as ``synthetic/binary/3dcnn/predictions.parquet/<version>/predictions`` (data
-source / mode / architecture; version = the Kedro session id of the run that saved it;
-versions sort in time order).
+Training outputs of the current data source and mode arrive as the reporting pipeline's
+inputs (this run's version where this run trained, else the latest or the ``--load-versions``
+pin; ``None`` for an architecture never trained). Results of other modes and data sources
+come from ``reporting.other_runs`` (``datasets.MlflowRunResults``): the artifacts of the
+newest finished MLflow run per data source, mode and architecture.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z$")
-Loader = Callable[[], Any] | Any
+from microexpression_pipeline.models import ARCHITECTURES
+
+OUTPUTS = ("summary", "predictions", "histories")
 
 
 @dataclass(frozen=True)
@@ -48,74 +50,52 @@ class ModelResult:
         return dict(self.summary.get("run") or {})
 
 
-def parse_partition(partition_id: str) -> tuple[tuple[str, ...], str, str] | None:
-    """(folders before the file, file name, version) of a versioned file's partition id."""
-    parts = partition_id.strip("/").split("/")
-    for i, part in enumerate(parts):
-        if i >= 1 and VERSION.match(part):
-            return tuple(parts[: i - 1]), parts[i - 1], part
-    return None
+def input_name(key: str, output: str) -> str:
+    """The keyword under which the reporting node receives a training output."""
+    return f"{key}/{output}"
 
 
-def latest_versions(
-    partitions: Mapping[str, Loader], file_name: str, depths: Collection[int] = (3,)
-) -> dict[tuple[str, ...], dict[str, Loader]]:
-    """Per folder prefix (of one of ``depths`` parts), every version of ``file_name``
-    (newest last)."""
-    found: dict[tuple[str, ...], dict[str, Loader]] = {}
-    for partition_id, loader in partitions.items():
-        parsed = parse_partition(partition_id)
-        if parsed is None:
-            continue
-        prefix, name, version = parsed
-        if name == file_name and len(prefix) in depths:
-            found.setdefault(prefix, {})[version] = loader
-    return {prefix: dict(sorted(versions.items())) for prefix, versions in found.items()}
+def _result(
+    data_source: str, mode: str, key: str, summary: Any, predictions: Any, histories: Any
+) -> ModelResult | None:
+    if not summary or predictions is None:
+        return None  # never trained (or saved no predictions): nothing to evaluate
+    version = str((summary.get("run") or {}).get("kedro_session_id") or "n/a")
+    return ModelResult(data_source, mode, key, version, dict(summary), predictions, histories)
 
 
-def _load(loader: Loader) -> Any:
-    return loader() if callable(loader) else loader
+def gather(
+    trained: Mapping[str, Any],
+    other_runs: Mapping[str, list[dict[str, Any]]] | None,
+    data_source: str,
+    mode: str,
+) -> tuple[list[ModelResult], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Model results, augmentation metas and CASME II summaries, keyed ``<source>/<mode>``.
 
-
-def collect_results(
-    predictions: Mapping[str, Loader],
-    histories: Mapping[str, Loader],
-    summaries: Mapping[str, Loader],
-) -> list[ModelResult]:
-    """The latest summary per mode x architecture, with the predictions and histories saved
-    by the same run (summaries without predictions are left out: nothing to evaluate)."""
-    all_summaries = latest_versions(summaries, "summary.json")
-    all_predictions = latest_versions(predictions, "predictions.parquet")
-    all_histories = latest_versions(histories, "histories.csv")
-    results = []
-    for prefix in sorted(all_summaries):
-        version, summary_loader = list(all_summaries[prefix].items())[-1]
-        preds = all_predictions.get(prefix, {})
-        if version not in preds:
-            continue
-        summary = _load(summary_loader)
-        if not summary:
-            continue
-        hist_loader = all_histories.get(prefix, {}).get(version)
-        results.append(
-            ModelResult(
-                data_source=prefix[0],
-                mode=prefix[1],
-                slug=prefix[2],
-                version=version,
-                summary=dict(summary),
-                predictions=_load(preds[version]),
-                histories=None if hist_loader is None else _load(hist_loader),
-            )
-        )
-    return results
-
-
-def latest_augmentation_meta(metas: Mapping[str, Loader]) -> dict[str, dict[str, Any]]:
-    """The latest ``augmentation.meta`` per data source and mode, keyed ``<source>/<mode>``
-    (files ``<source>/augmented/<mode>/meta.json/<version>/meta.json``)."""
-    return {
-        f"{prefix[0]}/{prefix[2]}": _load(list(versions.values())[-1])
-        for prefix, versions in sorted(latest_versions(metas, "meta.json").items())
-        if prefix[1] == "augmented"
-    }
+    ``trained`` maps ``input_name(key, output)`` to the current mode's training outputs, plus
+    ``augmentation_meta`` and ``cross_dataset_summary``; ``other_runs`` holds the other data
+    sources' and modes' (the current one from MLflow is left out: the catalog's wins).
+    """
+    current = f"{data_source}/{mode}"
+    results = [
+        _result(data_source, mode, key, *(trained.get(input_name(key, o)) for o in OUTPUTS))
+        for key in ARCHITECTURES
+    ]
+    metas = {current: trained["augmentation_meta"]} if trained.get("augmentation_meta") else {}
+    cross = trained.get("cross_dataset_summary")
+    cross_summaries = {current: cross} if cross else {}
+    for item in (other_runs or {}).get("training", []):
+        if f"{item['data_source']}/{item['mode']}" != current:
+            results.append(
+                _result(
+                    item["data_source"], item["mode"], item["architecture"],
+                    item["summary"], item["predictions"], item.get("histories"),
+                )
+            )  # fmt: skip
+    for kind, found in (("augmentation", metas), ("cross_dataset", cross_summaries)):
+        for item in (other_runs or {}).get(kind, []):
+            key = f"{item['data_source']}/{item['mode']}"
+            if key != current and item.get("content"):
+                found.setdefault(key, item["content"])
+    kept = sorted((r for r in results if r is not None), key=lambda r: r.key)
+    return kept, dict(sorted(metas.items())), dict(sorted(cross_summaries.items()))

@@ -21,17 +21,16 @@ import numpy as np
 import pandas as pd
 
 from microexpression_pipeline.metrics import (
-    accuracy,
-    chance_uf1,
+    HEADLINE,
+    chance_level,
     confusion,
-    per_class,
+    encode,
+    headline,
+    per_class_table,
     row_normalised,
-    uar,
-    uf1,
 )
 from microexpression_pipeline.pipelines.reporting.results import ModelResult
 
-HEADLINE = ("accuracy", "uf1", "uar")
 NA = "n/a"
 
 
@@ -44,30 +43,6 @@ def fmt(value: Any, digits: int = 3) -> str:
     except (TypeError, ValueError):
         return str(value)
     return NA if math.isnan(number) else f"{number:.{digits}f}"
-
-
-def encode(labels: pd.Series, classes: Sequence[str]) -> np.ndarray:
-    """Class indices of ``labels``; a label outside ``classes`` is an error."""
-    index = {name: i for i, name in enumerate(classes)}
-    unknown = sorted(set(labels.astype(str)) - set(index))
-    if unknown:
-        raise ValueError(f"labels {unknown} are not among the classes {list(classes)}")
-    return labels.astype(str).map(index).to_numpy(dtype=int)
-
-
-def headline(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
-    """Pooled accuracy, UF1 and UAR."""
-    return {
-        "accuracy": accuracy(y_true, y_pred),
-        "uf1": uf1(y_true, y_pred, n_classes),
-        "uar": uar(y_true, y_pred, n_classes),
-    }
-
-
-def per_class_table(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
-    """Precision, recall, F1 and support per class."""
-    stats = per_class(y_true, y_pred, len(classes))
-    return pd.DataFrame({"class": list(classes), **stats})
 
 
 def _folds(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -142,14 +117,6 @@ def majority_baseline(predictions: pd.DataFrame, classes: Sequence[str]) -> dict
         "fold_accuracy_mean": float(per_fold["accuracy"].mean()),
         "fold_accuracy_std": float(per_fold["accuracy"].std(ddof=0)),
     }
-
-
-def chance_level(y_true: np.ndarray, n_classes: int) -> dict[str, float]:
-    """Expected accuracy / UF1 / UAR of uniform random guessing."""
-    if len(y_true) == 0:
-        return {name: float("nan") for name in HEADLINE}
-    support = np.bincount(np.asarray(y_true, int), minlength=n_classes)
-    return {"accuracy": 1 / n_classes, "uf1": chance_uf1(support), "uar": 1 / n_classes}
 
 
 def per_subject_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:

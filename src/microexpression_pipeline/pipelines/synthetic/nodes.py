@@ -6,11 +6,12 @@ from typing import Any
 
 from microexpression_pipeline.synthetic import ensure_synthetic_sample
 from microexpression_pipeline.synthetic.baseline import run_baseline
+from microexpression_pipeline.synthetic.settings import SyntheticSettings
 
 
-def generate_synthetic_sample(settings: dict[str, Any], seed: int) -> dict[str, Any]:
+def generate_synthetic_sample(settings: SyntheticSettings, seed: int) -> dict[str, Any]:
     """Generate the sample (or reuse an identical one); return its paths, counts, bytes, seconds."""
-    return ensure_synthetic_sample(settings, seed)
+    return ensure_synthetic_sample(settings.model_dump(), seed)
 
 
 def evaluate_frame_difference_baseline(

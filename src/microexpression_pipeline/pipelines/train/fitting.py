@@ -19,7 +19,7 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
-from microexpression_pipeline.pipelines.train.architectures import FRAME_LEVEL, build_model
+from microexpression_pipeline.models import Architecture, build_model, clip_model, predict
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,10 @@ logger = logging.getLogger(__name__)
 class TrainingSpec:
     """Everything that decides how a model is built and fitted."""
 
-    architecture: str
+    architecture: Architecture
     shape: tuple[int, int, int]
     classes: tuple[str, ...]
-    arch_params: Mapping[str, Any]
+    arch_params: Any  # the architecture's block of training.architectures (its size variants)
     epochs: int
     batch_size: int
     learning_rate: float
@@ -39,11 +39,11 @@ class TrainingSpec:
     reduce_lr: Mapping[str, Any] = field(default_factory=dict)
     early_stopping: Mapping[str, Any] = field(default_factory=dict)
     intensity: str = "rescale"
-    verbose: int = 2
+    verbose: int = 0
 
     @property
     def frame_level(self) -> bool:
-        return self.architecture in FRAME_LEVEL
+        return self.architecture.frame_level
 
 
 ModelFactory = Callable[[TrainingSpec], keras.Model]
@@ -99,38 +99,11 @@ def make_dataset(
     return dataset.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
 
 
-def vote(frame_probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Majority vote over frames (ties broken by mean probability).
-
-    ``frame_probabilities`` is (clips, frames, classes); returns the predicted class per
-    clip and the clip's mean probability per class.
-    """
-    n_classes = frame_probabilities.shape[-1]
-    votes = np.eye(n_classes, dtype=int)[frame_probabilities.argmax(-1)].sum(axis=1)
-    mean = frame_probabilities.mean(axis=1)
-    tied_best = votes == votes.max(axis=1, keepdims=True)
-    return np.where(tied_best, mean, -np.inf).argmax(axis=1), mean
-
-
 def predict_clips(model: keras.Model, clips: np.ndarray, spec: TrainingSpec) -> np.ndarray:
-    """Class probabilities per clip, shape (clips, classes); predicted class = argmax.
-
-    Frame-level models predict every frame and the clip takes the voted class, its
-    probability row being the frames' mean with the voted class guaranteed on top.
-    """
-    if not spec.frame_level:
-        return model.predict(clips, batch_size=spec.batch_size, verbose=0)
-    n, frames = clips.shape[:2]
-    flat = clips.reshape(n * frames, *clips.shape[2:])
-    probabilities = model.predict(flat, batch_size=spec.batch_size, verbose=0)
-    return probabilities.reshape(n, frames, -1)
-
-
-def clip_predictions(raw: np.ndarray, spec: TrainingSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted class, probabilities) per clip from ``predict_clips`` output."""
-    if spec.frame_level:
-        return vote(raw)
-    return raw.argmax(axis=1), raw
+    """Class probabilities per clip, shape (clips, classes): the predicted class is the argmax
+    (for a frame-level architecture, its voting clip model's output)."""
+    voting = clip_model(spec.architecture, model, clips.shape[1])
+    return predict(voting, clips, spec.batch_size)
 
 
 def validation_split(
@@ -180,11 +153,13 @@ def fit_model(
     table: pd.DataFrame,
     seed: int,
     model_factory: ModelFactory = fresh_model,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[keras.Model, pd.DataFrame]:
     """Build a fresh model from ``seed`` and fit it on the rows of ``table``.
 
     ``table`` is the part of the sample table to train on, with a ``row`` column indexing
-    ``clips``. Returns the fitted model and its per-epoch history.
+    ``clips``. Returns the fitted model (for a frame-level architecture, the frame model) and
+    its per-epoch history. ``callbacks`` only watch (e.g. a progress bar).
     """
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -204,8 +179,9 @@ def fit_model(
         train_ds,
         validation_data=val_ds,
         epochs=spec.epochs,
-        callbacks=_callbacks(spec, val_ds is not None),
+        callbacks=[*_callbacks(spec, val_ds is not None), *(callbacks or [])],
         verbose=spec.verbose,
+        shuffle=False,  # the dataset shuffles itself (make_dataset)
     )
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
@@ -221,6 +197,7 @@ def run_fold(
     test_ids: tuple[str, ...],
     seed: int,
     model_factory: ModelFactory = fresh_model,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train a fresh model on ``train_ids`` and predict ``test_ids``.
 
@@ -228,11 +205,12 @@ def run_fold(
     the training history.
     """
     table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
-    model, history = fit_model(spec, clips, table.loc[list(train_ids)], seed, model_factory)
-    test = table.loc[list(test_ids)]
-    predicted, probabilities = clip_predictions(
-        predict_clips(model, clips[test["row"].to_numpy()], spec), spec
+    model, history = fit_model(
+        spec, clips, table.loc[list(train_ids)], seed, model_factory, callbacks
     )
+    test = table.loc[list(test_ids)]
+    probabilities = predict_clips(model, clips[test["row"].to_numpy()], spec)
+    predicted = probabilities.argmax(axis=1)
     predictions = pd.DataFrame(
         {
             "sample_id": test["sample_id"].to_numpy(),

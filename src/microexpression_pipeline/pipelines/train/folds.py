@@ -1,12 +1,17 @@
-"""Evaluation protocols and the leakage check that runs before every fold.
+"""Evaluation protocols, fold selection and the leakage check, from the augmented set's
+sample table.
 
 A fold tests on ORIGINAL clips only and trains on the training clips' originals plus their
-augmented copies; under a subject-independent protocol no subject is on both sides.
+augmented copies, never a copy of a test clip; under a subject-independent protocol no subject
+is on both sides. ``select_fold`` picks a fold's samples and stops (``LeakageError``) on any
+overlap ``leakage`` finds, so every fold ``make_folds`` returns has been checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,9 +21,121 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 
-from microexpression_pipeline.provenance import LeakageError, select_fold
+PROVENANCE_COLUMNS: tuple[str, ...] = ("sample_id", "source_clip_id", "subject", "is_augmented")
 
-__all__ = ["PROTOCOLS", "Fold", "LeakageError", "check_fold", "make_folds"]
+
+class LeakageError(ValueError):
+    """Raised when a fold would train on a test clip or a copy of one."""
+
+
+class FoldSelection(NamedTuple):
+    """Sample ids of one fold, in sample-table order."""
+
+    train_ids: list[str]
+    test_ids: list[str]
+
+
+def check_sample_table(samples: pd.DataFrame) -> None:
+    """Check the provenance columns: unique ids, and every copy traceable to its original."""
+    missing = [col for col in PROVENANCE_COLUMNS if col not in samples.columns]
+    if missing:
+        raise ValueError(
+            f"sample table: columns {missing} are missing (found {list(samples.columns)}); "
+            "use augmentation.samples written by the augmentation pipeline."
+        )
+    ids = samples["sample_id"].astype(str)
+    if ids.duplicated().any():
+        raise ValueError(
+            f"sample table: sample_id values {ids[ids.duplicated()].unique()[:5].tolist()} "
+            "occur more than once."
+        )
+    originals = samples[~samples["is_augmented"].astype(bool)]
+    subject_of = dict(
+        zip(originals["source_clip_id"].astype(str), originals["subject"].astype(str), strict=True)
+    )
+    for row in samples.itertuples(index=False):
+        source, subject = str(row.source_clip_id), str(row.subject)
+        if source not in subject_of:
+            raise LeakageError(
+                f"sample table: sample {row.sample_id!r} comes from clip {source!r}, "
+                "which has no original row; its subject cannot be checked."
+            )
+        if subject_of[source] != subject:
+            raise LeakageError(
+                f"sample table: sample {row.sample_id!r} has subject {subject!r} but its "
+                f"source clip {source!r} belongs to subject {subject_of[source]!r}."
+            )
+
+
+def select_fold(
+    samples: pd.DataFrame,
+    test_subjects: Iterable[str] | None = None,
+    test_clip_ids: Iterable[str] | None = None,
+) -> FoldSelection:
+    """Train and test sample ids for one fold.
+
+    Give either ``test_subjects`` (leave-subjects-out) or ``test_clip_ids`` (protocols that
+    split by clip). Test = originals of the test subjects/clips; train = every sample
+    (original or copy) whose source clip is on the training side.
+    """
+    if (test_subjects is None) == (test_clip_ids is None):
+        raise ValueError("select_fold: give exactly one of test_subjects or test_clip_ids.")
+    check_sample_table(samples)
+    sources = samples["source_clip_id"].astype(str)
+    subjects = samples["subject"].astype(str)
+    augmented = samples["is_augmented"].astype(bool)
+    if test_subjects is not None:
+        wanted = {str(s) for s in test_subjects}
+        unknown = sorted(wanted - set(subjects))
+        key, column = "test_subjects", subjects
+    else:
+        wanted = {str(c) for c in test_clip_ids}  # type: ignore[union-attr]
+        unknown = sorted(wanted - set(sources))
+        key, column = "test_clip_ids", sources
+    if not wanted:
+        raise ValueError(f"select_fold: {key} is empty.")
+    if unknown:
+        raise ValueError(
+            f"select_fold: {key} {unknown[:10]} do not occur in the sample table "
+            f"(it holds {column.nunique()} distinct values)."
+        )
+    on_test_side = column.isin(wanted)
+    test = samples[on_test_side & ~augmented]
+    train = samples[~on_test_side]
+    selection = FoldSelection(
+        train_ids=train["sample_id"].astype(str).tolist(),
+        test_ids=test["sample_id"].astype(str).tolist(),
+    )
+    problems = leakage(samples, selection.train_ids, selection.test_ids, test_subjects is not None)
+    if problems:
+        raise LeakageError(f"select_fold: {'; '.join(problems)}")
+    return selection
+
+
+def leakage(
+    samples: pd.DataFrame,
+    train_ids: Iterable[str],
+    test_ids: Iterable[str],
+    subject_independent: bool,
+) -> list[str]:
+    """Every overlap of samples, clips, augmentation sources or (if required) subjects
+    between a fold's two sides: the leakage check (empty: no leak)."""
+    table = samples.set_index("sample_id")
+    train_ids, test_ids = list(train_ids), list(test_ids)
+    train, test = table.loc[train_ids], table.loc[test_ids]
+    problems = []
+    if overlap := set(train_ids) & set(test_ids):
+        problems.append(f"samples in both train and test: {sorted(overlap)[:5]}")
+    if test["is_augmented"].astype(bool).any():
+        problems.append("augmented copies in the test set")
+    if overlap := set(train["source_clip_id"]) & set(test["source_clip_id"]):
+        problems.append(f"test clips (or copies of them) in training: {sorted(overlap)[:5]}")
+    if overlap := set(train.index) & set(test["source_clip_id"]):
+        problems.append(f"test clip ids used as training samples: {sorted(overlap)[:5]}")
+    if subject_independent and (overlap := set(train["subject"]) & set(test["subject"])):
+        problems.append(f"subjects in both train and test: {sorted(overlap)}")
+    return problems
+
 
 PROTOCOLS = ("loso", "group_kfold", "stratified_kfold")
 SUBJECT_INDEPENDENT = frozenset({"loso", "group_kfold"})
@@ -87,24 +204,3 @@ def make_folds(
             name = f"repeat {repeat + 1} fold {index % n_splits + 1}"
         folds.append(Fold(index, name, repeat, tuple(train_ids), tuple(test_ids)))
     return folds
-
-
-def check_fold(samples: pd.DataFrame, fold: Fold, subject_independent: bool) -> None:
-    """Stop on any overlap of samples, clips, augmentation sources or (if required) subjects."""
-    table = samples.set_index("sample_id")
-    train, test = table.loc[list(fold.train_ids)], table.loc[list(fold.test_ids)]
-    problems = []
-    if overlap := set(fold.train_ids) & set(fold.test_ids):
-        problems.append(f"samples in both train and test: {sorted(overlap)[:5]}")
-    if test["is_augmented"].astype(bool).any():
-        problems.append("augmented copies in the test set")
-    if overlap := set(train["source_clip_id"]) & set(test["source_clip_id"]):
-        problems.append(f"test clips (or copies of them) in training: {sorted(overlap)[:5]}")
-    if overlap := set(train.index) & set(test["source_clip_id"]):
-        problems.append(f"test clip ids used as training samples: {sorted(overlap)[:5]}")
-    if subject_independent and (overlap := set(train["subject"]) & set(test["subject"])):
-        problems.append(f"subjects in both train and test: {sorted(overlap)}")
-    if problems:
-        raise LeakageError(
-            f"Leakage in fold {fold.index + 1} ({fold.name}): " + "; ".join(problems)
-        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
@@ -17,20 +17,15 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from microexpression_pipeline.metrics import accuracy, uar, uf1
+from microexpression_pipeline.metrics import accuracy, headline
+from microexpression_pipeline.models import Architecture, clip_model
+from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, run_fold
-from microexpression_pipeline.pipelines.train.folds import (
-    SUBJECT_INDEPENDENT,
-    check_fold,
-    make_folds,
-)
+from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, make_folds
+from microexpression_pipeline.pipelines.train.progress import FoldProgress
+from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
 
 logger = logging.getLogger(__name__)
-
-
-def metric_slug(architecture: str) -> str:
-    """The architecture's name as MLflow metric keys and file names allow it."""
-    return architecture.replace("+", "_")
 
 
 def check_augmented_set(meta: Mapping[str, Any], mode: str, mapping: Mapping[str, Any]) -> None:
@@ -53,47 +48,50 @@ def check_augmented_set(meta: Mapping[str, Any], mode: str, mapping: Mapping[str
 
 
 def _spec(
-    architecture: str, shape: tuple[int, int, int], classes: tuple[str, ...], training: Mapping
+    architecture: Architecture,
+    shape: tuple[int, int, int],
+    classes: tuple[str, ...],
+    training: TrainingParams,
 ) -> TrainingSpec:
-    arch = training["architectures"][architecture]
-    overrides = arch.get("overrides", {})
+    block = training.architectures[architecture.key]
 
     def setting(name: str) -> Any:
-        return overrides.get(name, training[name])
+        override = getattr(block.overrides, name)
+        return getattr(training, name) if override is None else override
 
     return TrainingSpec(
         architecture=architecture,
         shape=shape,
         classes=classes,
-        arch_params={"binary": arch["binary"], "multiclass": arch["multiclass"]},
+        arch_params=block,
         epochs=setting("epochs"),
         batch_size=setting("batch_size"),
         learning_rate=setting("learning_rate"),
         validation_fraction=setting("validation_fraction"),
-        reduce_lr=training["reduce_lr"],
-        early_stopping=training["early_stopping"],
-        intensity=training["intensity"],
-        verbose=training["keras_verbose"],
+        reduce_lr=training.reduce_lr.model_dump(),
+        early_stopping=training.early_stopping.model_dump(),
+        intensity=training.intensity,
+        verbose=training.keras_verbose,
     )
 
 
 def train_and_evaluate(
-    architecture: str,
+    architecture: Architecture,
     augmented: Mapping[str, np.ndarray],
     samples: pd.DataFrame,
     meta: Mapping[str, Any],
-    training: Mapping[str, Any],
-    evaluation: Mapping[str, Any],
+    training: TrainingParams,
+    evaluation: EvaluationParams,
     seed: int,
     mode: str,
     label_mappings: Mapping[str, Any],
     run_info: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, keras.Model, dict[str, Any], dict[str, Any]]:
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
-    data. Returns predictions, histories, the final model (twice: for the versioned file and
-    for MLflow), MLflow metrics and a summary."""
+    data. Returns predictions, histories, the final clip model (twice: for the versioned file
+    and for MLflow), MLflow metrics and a summary."""
     check_augmented_set(meta, mode, label_mappings[mode])
-    if training.get("deterministic", True):
+    if training.deterministic:
         tf.config.experimental.enable_op_determinism()
     clips = augmented["clips"]
     if [str(s) for s in augmented["sample_ids"]] != samples["sample_id"].astype(str).tolist():
@@ -102,20 +100,27 @@ def train_and_evaluate(
         )
     classes = tuple(label_mappings[mode])
     spec = _spec(architecture, tuple(clips.shape[1:]), classes, training)
-    protocol = evaluation["protocol"]
+    protocol = evaluation.protocol
     independent = protocol in SUBJECT_INDEPENDENT
-    folds = make_folds(samples, protocol, evaluation["n_splits"], evaluation["n_repeats"], seed)
+    folds = make_folds(samples, protocol, evaluation.n_splits, evaluation.n_repeats, seed)
+    progress = FoldProgress(architecture.name, len(folds), spec.epochs, enabled=spec.verbose == 0)
     all_predictions, all_histories = [], []
     started = time.perf_counter()
     for fold in folds:
-        check_fold(samples, fold, independent)
+        progress.start_fold(fold.index + 1)
         predictions, history = run_fold(
-            spec, clips, samples, fold.train_ids, fold.test_ids, seed + fold.index
+            spec,
+            clips,
+            samples,
+            fold.train_ids,
+            fold.test_ids,
+            seed + fold.index,
+            callbacks=[progress],
         )
         fold_accuracy = accuracy(predictions["true_label"], predictions["predicted_label"])
         logger.info(
             "%s fold %d/%d (%s): %d test clips, accuracy %.3f",
-            architecture,
+            architecture.name,
             fold.index + 1,
             len(folds),
             fold.name,
@@ -131,7 +136,10 @@ def train_and_evaluate(
     evaluation_seconds = time.perf_counter() - started
 
     table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
-    final_model, final_history = fit_model(spec, clips, table, seed + len(folds))
+    progress.start_fold(None)
+    trained, final_history = fit_model(spec, clips, table, seed + len(folds), callbacks=[progress])
+    progress.close()
+    final_model = clip_model(architecture, trained, clips.shape[1])
     histories = pd.concat([histories, final_history.assign(fold=-1)], ignore_index=True)
 
     metrics, summary = summarise(
@@ -143,16 +151,16 @@ def train_and_evaluate(
         evaluation_seconds=round(evaluation_seconds, 2),
         n_training_samples=len(samples),
         clip_shape=list(clips.shape[1:]),
-        settings={k: v for k, v in training.items() if k != "architectures"}
-        | {"architecture": dict(training["architectures"][architecture])},
-        evaluation=dict(evaluation),
+        settings={k: v for k, v in plain(training).items() if k != "architectures"}
+        | {"architecture": plain(training.architectures[architecture.key])},
+        evaluation=plain(evaluation),
         run=dict(run_info),
     )
     return predictions, histories, final_model, final_model, metrics, summary
 
 
 def summarise(
-    architecture: str,
+    architecture: Architecture,
     predictions: pd.DataFrame,
     classes: tuple[str, ...],
     protocol: str,
@@ -163,13 +171,9 @@ def summarise(
     index = {name: i for i, name in enumerate(classes)}
     y_true = predictions["true_label"].map(index).to_numpy()
     y_pred = predictions["predicted_label"].map(index).to_numpy()
-    pooled = {
-        "accuracy": accuracy(y_true, y_pred),
-        "uf1": uf1(y_true, y_pred, len(classes)),
-        "uar": uar(y_true, y_pred, len(classes)),
-    }
+    pooled = headline(y_true, y_pred, len(classes))
     per_fold = predictions.assign(correct=y_true == y_pred).groupby("fold")["correct"].mean()
-    slug = metric_slug(architecture)
+    slug = architecture.key
     metrics: dict[str, Any] = {
         f"{slug}.{name}": {"value": value, "step": 0} for name, value in pooled.items()
     }
@@ -177,7 +181,7 @@ def summarise(
         {"value": float(v), "step": int(k)} for k, v in per_fold.items()
     ]
     summary = {
-        "architecture": architecture,
+        "architecture": architecture.name,
         "classes": list(classes),
         "protocol": protocol,
         "subject_independent": subject_independent,
@@ -190,29 +194,26 @@ def summarise(
     return metrics, summary
 
 
-def train_3dcnn(*inputs: Any) -> tuple:
-    """Train and evaluate the 3D CNN."""
-    return train_and_evaluate("3dcnn", *inputs)
+def trainer(architecture: Architecture) -> Callable[..., tuple]:
+    """The training node of ``architecture``: ``train_and_evaluate`` with it bound, under a
+    name of its own and with typed parameters (which Kedro validates before the run)."""
 
+    def train(
+        augmented: Mapping[str, np.ndarray],
+        samples: pd.DataFrame,
+        meta: Mapping[str, Any],
+        training: TrainingParams,
+        evaluation: EvaluationParams,
+        seed: int,
+        mode: str,
+        label_mappings: Mapping[str, Any],
+        run_info: Mapping[str, Any],
+    ) -> tuple:
+        return train_and_evaluate(
+            architecture, augmented, samples, meta, training, evaluation, seed, mode,
+            label_mappings, run_info,
+        )  # fmt: skip
 
-def train_cnn_lstm(*inputs: Any) -> tuple:
-    """Train and evaluate the TimeDistributed CNN + LSTM."""
-    return train_and_evaluate("cnn+lstm", *inputs)
-
-
-def train_convlstm2d(*inputs: Any) -> tuple:
-    """Train and evaluate the ConvLSTM2D network."""
-    return train_and_evaluate("convlstm2d", *inputs)
-
-
-def train_2dcnn(*inputs: Any) -> tuple:
-    """Train and evaluate the per-frame 2D CNN (clips predicted by a vote over frames)."""
-    return train_and_evaluate("2dcnn", *inputs)
-
-
-TRAINERS = {
-    "3dcnn": train_3dcnn,
-    "cnn+lstm": train_cnn_lstm,
-    "convlstm2d": train_convlstm2d,
-    "2dcnn": train_2dcnn,
-}
+    train.__name__ = train.__qualname__ = f"train_{architecture.key}"
+    train.__doc__ = f"Train and evaluate the {architecture.description} ({architecture.name})."
+    return train

@@ -1,15 +1,16 @@
-"""The ``train`` pipeline: four parallel branches, one node per architecture.
+"""The ``train`` pipeline: one parallel branch per registered architecture.
 
-``kedro run --pipeline=train --params model:3dcnn`` runs only the ``train_3dcnn`` node
-(the project session drops the other architectures' nodes, see ``session.py``).
+``kedro run --pipeline=train --params model:3dcnn`` runs only the ``train_3dcnn`` node: the
+project's ``run`` command turns ``model`` into the node names to run (``cli.py``), using the
+tag of each node (``Architecture.tag``).
 """
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from microexpression_pipeline.pipelines.train.nodes import TRAINERS, metric_slug
-from microexpression_pipeline.session import ARCHITECTURE_TAG
+from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.pipelines.train.nodes import trainer
 
 INPUTS = [
     "augmentation.clips",
@@ -23,26 +24,21 @@ INPUTS = [
     "run_info",
 ]
 
+OUTPUTS = ("predictions", "histories", "model", "mlflow_model", "metrics", "summary")
+
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One training node per architecture, fed by the augmented set of the current mode."""
-    nodes = []
-    for architecture, trainer in TRAINERS.items():
-        slug = metric_slug(architecture)
-        nodes.append(
+    return Pipeline(
+        [
             Node(
-                func=trainer,
+                func=trainer(architecture),
                 inputs=INPUTS,
-                outputs=[
-                    f"train_{slug}_predictions",
-                    f"train_{slug}_histories",
-                    f"train_{slug}_model",
-                    f"train_{slug}_mlflow_model",
-                    f"train_{slug}_metrics",
-                    f"train_{slug}_summary",
-                ],
-                name=f"train_{slug}",
-                tags=[f"{ARCHITECTURE_TAG}{slug}"],
+                outputs=[f"train_{key}_{output}" for output in OUTPUTS],
+                name=f"train_{key}",
+                tags=[architecture.tag],
             )
-        )
-    return Pipeline(nodes, tags="train")
+            for key, architecture in ARCHITECTURES.items()
+        ],
+        tags="train",
+    )

@@ -1,12 +1,18 @@
-"""Schemas of the ``training`` and ``evaluation`` parameter sections."""
+"""Schemas of the ``training`` and ``evaluation`` parameter sections.
+
+``training.architectures`` has one block per entry of the architecture registry, each with the
+sizes of its ``binary`` and ``multiclass`` variants (the registry's size schema) and optional
+``overrides`` of the shared settings.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt, create_model
 
-from microexpression_pipeline.parameter_validation import StrictSection
+from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.parameters import StrictSection
 
 
 class ReduceLR(StrictSection):
@@ -28,64 +34,36 @@ class Overrides(StrictSection):
     validation_fraction: float | None = Field(default=None, ge=0, lt=1)
 
 
-class Conv3DSizes(StrictSection):
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: list[PositiveInt] = Field(min_length=3, max_length=3)
-    pool: list[PositiveInt] = Field(min_length=3, max_length=3)
-    batch_norm: bool
-    dense: list[PositiveInt]
-    dropout: list[float]
-    dense_batch_norm: bool
+class ArchitectureTable(StrictSection):
+    """Base of the table of architecture blocks: ``table[key]`` is one block."""
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, f"arch_{key}")
 
 
-class CnnLstmSizes(StrictSection):
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: PositiveInt
-    pool: PositiveInt
-    dropout_before_lstm: float = Field(ge=0, lt=1)
-    lstm_units: PositiveInt
-    lstm_dropout: float = Field(ge=0, lt=1)
-    dense: list[PositiveInt]
-    dropout: list[float]
+def _variants(key: str, sizes: type[StrictSection]) -> type[StrictSection]:
+    return create_model(
+        f"{sizes.__name__}Variants",
+        __base__=StrictSection,
+        overrides=(Overrides, Overrides()),
+        binary=(sizes, ...),
+        multiclass=(sizes, ...),
+    )
 
 
-class ConvLstmSizes(StrictSection):
-    filters: PositiveInt
-    kernel: PositiveInt
-    pool: list[PositiveInt] = Field(min_length=3, max_length=3)
-    dense: list[PositiveInt]
-    dropout: list[float]
-
-
-class Conv2DSizes(StrictSection):
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: PositiveInt
-    pool: PositiveInt
-    dense: list[PositiveInt]
-    dropout: list[float]
-    dense_batch_norm: bool
-
-
-def _variants(sizes: type[StrictSection]) -> type[StrictSection]:
-    class Variants(StrictSection):
-        overrides: Overrides = Overrides()
-        binary: sizes  # type: ignore[valid-type]
-        multiclass: sizes  # type: ignore[valid-type]
-
-    Variants.__name__ = f"{sizes.__name__}Variants"
-    return Variants
-
-
-class Architectures(StrictSection):
-    model_config = StrictSection.model_config | {"populate_by_name": True}
-
-    conv3d: _variants(Conv3DSizes) = Field(alias="3dcnn")  # type: ignore[valid-type]
-    cnn_lstm: _variants(CnnLstmSizes) = Field(alias="cnn+lstm")  # type: ignore[valid-type]
-    convlstm2d: _variants(ConvLstmSizes)  # type: ignore[valid-type]
-    conv2d: _variants(Conv2DSizes) = Field(alias="2dcnn")  # type: ignore[valid-type]
+Architectures = create_model(
+    "Architectures",
+    __base__=ArchitectureTable,
+    **{
+        f"arch_{key}": (_variants(key, a.sizes), Field(alias=key))
+        for key, a in ARCHITECTURES.items()
+    },
+)
 
 
 class TrainingParams(StrictSection):
+    section = "training"
+
     epochs: NonNegativeInt
     batch_size: PositiveInt
     learning_rate: float = Field(gt=0)
@@ -95,10 +73,12 @@ class TrainingParams(StrictSection):
     intensity: Literal["rescale", "standardize", "temporal"]
     deterministic: bool
     keras_verbose: Literal[0, 1, 2]
-    architectures: Architectures
+    architectures: Architectures  # type: ignore[valid-type]
 
 
 class EvaluationParams(StrictSection):
+    section = "evaluation"
+
     protocol: Literal["loso", "group_kfold", "stratified_kfold"]
     n_splits: int = Field(ge=2)
     n_repeats: PositiveInt

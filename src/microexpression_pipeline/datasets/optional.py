@@ -1,0 +1,44 @@
+"""Optional datasets: versioned files (atomic saves) that load as ``None`` until first saved.
+
+Reporting and the cross-dataset test take every architecture's training outputs as inputs:
+in a run that trains them, that orders the consumer after training and hands it this run's
+version; in a run that does not, the latest version; for an architecture never trained,
+``None``, which is a result to report, not an error. Catalog example::
+
+    "train_{arch}_summary":
+      type: microexpression_pipeline.datasets.optional.JSONDataset
+      filepath: ${globals:data_root}/07_model_output/.../{arch}/summary.json
+      versioned: true
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from microexpression_pipeline.datasets import atomic
+
+# Also ``TensorFlowModelDataset``, built by ``__getattr__`` (it imports TensorFlow).
+__all__ = ["CSVDataset", "JSONDataset", "ParquetDataset"]
+
+
+@cache
+def _optional(name: str) -> type:
+    base = getattr(atomic, name)
+
+    def load(self: Any) -> Any:
+        return base.load(self) if self._exists() else None
+
+    doc = f"``atomic.{name}`` whose load returns ``None`` while no version exists."
+    return type(name, (base,), {"load": load, "__doc__": doc, "__module__": __name__})
+
+
+CSVDataset = _optional("CSVDataset")
+JSONDataset = _optional("JSONDataset")
+ParquetDataset = _optional("ParquetDataset")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TensorFlowModelDataset":
+        return _optional(name)
+    raise AttributeError(name)

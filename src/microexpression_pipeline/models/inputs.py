@@ -1,0 +1,61 @@
+"""Model inputs: raw uint8 pixels in, scaled and normalised by the model's own first layers.
+
+A saved ``.keras`` model is therefore self-contained and loads in Keras' safe mode (no Lambda
+layers, no custom objects): it takes clips exactly as the catalog stores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import layers
+
+INTENSITY_CHOICES = ("rescale", "standardize", "temporal")
+
+# ``temporal`` divides by sqrt(variance over the frames + this), on the [0, 1] scale: a still
+# pixel's sensor noise (variance ~1e-4) is not blown up to unit variance.
+TEMPORAL_EPSILON = 1e-3
+
+
+def model_input(shape: tuple[int, ...], intensity: str) -> tuple[Any, Any]:
+    """The uint8 input of ``shape`` and its normalised float tensor.
+
+    ``intensity``: ``rescale`` to [0, 1] only; ``standardize`` each sample to zero mean and
+    unit std; ``temporal`` for a clip (frames, height, width): each pixel to zero mean over
+    the clip's frames, divided by sqrt(its variance over the frames + ``TEMPORAL_EPSILON``),
+    so the still face drops out and what moves stays. A single frame (height, width) has no
+    frames to normalise over and gets ``standardize``.
+    """
+    if intensity not in INTENSITY_CHOICES:
+        raise ValueError(
+            f"training.intensity: {intensity!r} is not valid; "
+            f"valid choices: {', '.join(INTENSITY_CHOICES)}"
+        )
+    pixels = keras.Input(shape=shape, dtype="uint8")
+    x = layers.Rescaling(1.0 / 255)(pixels)
+    if intensity == "temporal" and len(shape) == 3:
+        x = layers.LayerNormalization(axis=1, epsilon=TEMPORAL_EPSILON, center=False, scale=False)(
+            x
+        )
+    elif intensity in ("standardize", "temporal"):
+        axes = list(range(1, len(shape) + 1))
+        x = layers.LayerNormalization(axis=axes, center=False, scale=False)(x)
+    return pixels, x
+
+
+def dense_head(
+    x: Any, dense: list[int], dropout: list[float], batch_norm: bool, n_classes: int
+) -> Any:
+    """ReLU dense layers, each followed by dropout (and batch normalisation), then softmax."""
+    if len(dense) != len(dropout):
+        raise ValueError(
+            f"architecture parameters: `dense` {list(dense)} and `dropout` {list(dropout)} "
+            "must have the same length"
+        )
+    for units, rate in zip(dense, dropout, strict=True):
+        x = layers.Dense(units, activation="relu", kernel_initializer="he_uniform")(x)
+        x = layers.Dropout(rate)(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+    return layers.Dense(n_classes, activation="softmax", name="probabilities")(x)

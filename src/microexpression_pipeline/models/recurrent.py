@@ -1,0 +1,66 @@
+"""The study's two recurrent architectures: a per-frame CNN feeding an LSTM, and ConvLSTM2D.
+
+Follow ``models/binary_models.py`` and ``models/multiclass_models.py`` of the study's code
+(ShreyanshJoshi/Facial-Microexpression-Recognition); sizes are parameters. ConvLSTM2D is the
+convolutional LSTM of Shi et al., "Convolutional LSTM Network", NeurIPS 2015.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+from pydantic import Field, PositiveInt
+
+from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.parameters import StrictSection
+
+
+class CnnLstmSizes(StrictSection):
+    filters: list[PositiveInt] = Field(min_length=1)
+    kernel: PositiveInt
+    pool: PositiveInt
+    dropout_before_lstm: float = Field(ge=0, lt=1)
+    lstm_units: PositiveInt
+    lstm_dropout: float = Field(ge=0, lt=1)
+    dense: list[PositiveInt]
+    dropout: list[float]
+
+
+class ConvLstmSizes(StrictSection):
+    filters: PositiveInt
+    kernel: PositiveInt
+    pool: list[PositiveInt] = Field(min_length=3, max_length=3)
+    dense: list[PositiveInt]
+    dropout: list[float]
+
+
+def build_cnn_lstm(
+    shape: tuple[int, int, int], n_classes: int, sizes: CnnLstmSizes, intensity: str
+) -> keras.Model:
+    """The same Conv2D/max-pooling blocks on every frame (TimeDistributed), an LSTM over the
+    frame sequence, then a dense head."""
+    pixels, x = model_input(shape, intensity)
+    x = layers.Reshape((*shape, 1))(x)
+    for filters in sizes.filters:
+        x = layers.TimeDistributed(
+            layers.Conv2D(filters, sizes.kernel, activation="relu", kernel_initializer="he_uniform")
+        )(x)
+        x = layers.TimeDistributed(layers.MaxPooling2D(sizes.pool))(x)
+    x = layers.TimeDistributed(layers.Flatten())(x)
+    x = layers.Dropout(sizes.dropout_before_lstm)(x)
+    x = layers.LSTM(sizes.lstm_units, dropout=sizes.lstm_dropout)(x)
+    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes)
+    return keras.Model(pixels, outputs, name="cnn_lstm")
+
+
+def build_convlstm2d(
+    shape: tuple[int, int, int], n_classes: int, sizes: ConvLstmSizes, intensity: str
+) -> keras.Model:
+    """ConvLSTM2D over the frame sequence (every step kept), max-pooled, then a dense head."""
+    pixels, x = model_input(shape, intensity)
+    x = layers.Reshape((*shape, 1))(x)
+    x = layers.ConvLSTM2D(sizes.filters, sizes.kernel, return_sequences=True)(x)
+    x = layers.MaxPooling3D(tuple(sizes.pool))(x)
+    x = layers.Flatten()(x)
+    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes)
+    return keras.Model(pixels, outputs, name="convlstm2d")

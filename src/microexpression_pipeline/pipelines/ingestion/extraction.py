@@ -1,0 +1,356 @@
+"""Clip extraction: read each clip's frame files, find its face once, crop every frame.
+
+Frames are checked and cropped in parallel over clips (``workers`` threads). Detection runs
+batched on the onset frames, then on the apex frames of clips still without a face, while the
+clips of the batches already detected are being cropped. A clip with an unusable frame, or
+without a face (unless ``no_face: centre_crop``), goes to the quarantine.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from microexpression_pipeline.pipelines.ingestion.faces import (
+    CropTransform,
+    Face,
+    FaceDetector,
+    aligned_crop,
+    apply_crop,
+    best_face,
+    centre_crop,
+    decode_frame,
+    default_detector,
+    detect_batch,
+    detection_image,
+    frame_size,
+)
+from microexpression_pipeline.pipelines.ingestion.frames import apex_position, frames_per_clip
+from microexpression_pipeline.pipelines.ingestion.quarantine import (
+    Reason,
+    quarantine_record,
+    quarantine_table,
+)
+from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
+
+FACE_COLUMNS = (
+    "face_found",
+    "detection_frame",
+    "face_confidence",
+    "face_x",
+    "face_y",
+    "face_w",
+    "face_h",
+    "left_eye_x",
+    "left_eye_y",
+    "right_eye_x",
+    "right_eye_y",
+    "crop_centre_x",
+    "crop_centre_y",
+    "crop_side",
+    "crop_angle",
+    "frame_height",
+    "frame_width",
+)
+
+
+@dataclass
+class _ClipWork:
+    """One clip on its way through reading, detection and cropping."""
+
+    row: Mapping[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    small: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+    face: Face | None = None
+    used: str = "none"
+    clip: np.ndarray | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def reject(self, reason: Reason, detail: str) -> None:
+        row = self.row
+        self.records.append(
+            quarantine_record(
+                row["dataset"], row["clip_id"], row["subject"], reason, detail, "rejected"
+            )
+        )
+
+
+def _check_bytes(path: Path) -> tuple[bytes | None, str]:
+    """The file's bytes, or None and why it cannot be a usable frame."""
+    if not path.is_file():
+        return None, f"{path.name} is missing"
+    data = path.read_bytes()
+    if path.suffix.lower() in {".jpg", ".jpeg"}:
+        if not data.startswith(b"\xff\xd8"):
+            return None, f"{path.name} is not a JPEG (no start-of-image marker)"
+        if b"\xff\xd9" not in data[-1024:]:
+            return None, f"{path.name} is truncated (no end-of-image marker)"
+    return data, ""
+
+
+def _prepare_detection(work: _ClipWork, role: str, position: int, max_side: int) -> None:
+    """Decode the frame at ``position`` (the ``role`` frame) into a downscaled RGB copy."""
+    name = work.row["frame_files"][position]
+    data, problem = _check_bytes(Path(work.row["source_folder"]) / name)
+    size = frame_size(data) if data is not None else None
+    decoded = None
+    if size is not None:
+        decoded = decode_frame(data, gray=False, min_scale=min(1.0, max_side / max(size)))
+    if decoded is None:
+        work.reject(Reason.CORRUPT_FRAME, problem or f"{name} cannot be decoded")
+        return
+    image, scale, _ = decoded
+    small, extra = detection_image(image, max_side)
+    work.small[role] = (small, scale * extra)
+
+
+def _read_detection_frames(work: _ClipWork, max_side: int) -> _ClipWork:
+    """Check every frame file and prepare the onset frame for detection."""
+    folder = Path(work.row["source_folder"])
+    for name in work.row["frame_files"]:
+        data, problem = _check_bytes(folder / name)
+        if data is None:
+            work.reject(Reason.CORRUPT_FRAME, problem)
+            return work
+    _prepare_detection(work, "onset", 0, max_side)
+    return work
+
+
+def _detect_all(
+    works: list[_ClipWork],
+    role: str,
+    position: int,
+    detector: FaceDetector,
+    *,
+    max_side: int,
+    batch_size: int,
+    min_confidence: float,
+    on_batch: Callable[[list[_ClipWork]], None] | None = None,
+) -> None:
+    """Batched detection on the ``role`` frame (at ``position``) of clips without a face.
+
+    ``on_batch`` gets each batch's clips as soon as their faces are known.
+    """
+    pending = [w for w in works if not w.records and w.face is None]
+    if role != "onset":
+        for work in pending:
+            _prepare_detection(work, role, position, max_side)
+        pending = [w for w in pending if not w.records]
+    by_shape: dict[tuple[int, ...], list[_ClipWork]] = {}
+    for work in pending:
+        by_shape.setdefault(work.small[role][0].shape, []).append(work)
+    with tqdm(total=len(pending), desc=f"detect faces ({role})", unit="clip") as bar:
+        for group in by_shape.values():
+            for start in range(0, len(group), batch_size):
+                chunk = group[start : start + batch_size]
+                found = detect_batch(detector, [w.small[role][0] for w in chunk])
+                for work, faces in zip(chunk, found, strict=True):
+                    face = best_face(faces, work.small[role][1], min_confidence)
+                    if face is not None:
+                        work.face, work.used = face, role
+                if on_batch is not None:
+                    on_batch(chunk)
+                bar.update(len(chunk))
+    for work in pending:
+        work.small.pop(role, None)
+
+
+def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _ClipWork:
+    """Decode every selected frame and apply the clip's one crop transform."""
+    folder = Path(work.row["source_folder"])
+    crop = aligned_crop(work.face, margin) if work.face is not None else None
+    min_scale = min(1.0, 2.0 * size / crop.side) if crop is not None else 1.0
+    frames, scales, shapes = [], set(), set()
+    for name in work.row["frame_files"]:
+        data, problem = _check_bytes(folder / name)
+        decoded = decode_frame(data, gray=True, min_scale=min_scale) if data is not None else None
+        if decoded is None:
+            work.reject(Reason.CORRUPT_FRAME, problem or f"{name} cannot be decoded")
+            return work
+        frames.append(decoded[0])
+        scales.add(decoded[1])
+        shapes.add(decoded[2])
+    if len(shapes) != 1 or len(scales) != 1:
+        work.reject(Reason.CORRUPT_FRAME, f"frames of different sizes {sorted(shapes)}")
+        return work
+    (height, width), scale = shapes.pop(), scales.pop()
+    if crop is not None:
+        if work.used == "apex":
+            work.notes.append("no face on onset frame: apex frame used")
+    elif no_face == "centre_crop":
+        crop = centre_crop(height, width)
+        row = work.row
+        work.records.append(
+            quarantine_record(
+                row["dataset"],
+                row["clip_id"],
+                row["subject"],
+                Reason.CENTRE_CROP,
+                "no face on the onset or apex frame: centre crop",
+                "patched",
+            )
+        )
+        work.notes.append("no face found: centre crop")
+    else:
+        work.reject(
+            Reason.NO_FACE,
+            "no face on the onset or apex frame (set ingestion.no_face: centre_crop to keep it)",
+        )
+        return work
+    work.clip = np.stack([apply_crop(f, crop, size, scale) for f in frames]).astype(np.uint8)
+    work.fields = _face_fields(work.face, work.used, crop, height, width)
+    return work
+
+
+def _face_fields(
+    face: Face | None, used: str, crop: CropTransform, height: int, width: int
+) -> dict[str, Any]:
+    """The ``FACE_COLUMNS`` of one clip (NaN where no face was found)."""
+    nan = float("nan")
+    x, y, w, h = face.box if face is not None else (nan,) * 4
+    (lx, ly), (rx, ry) = (face.left_eye, face.right_eye) if face is not None else ((nan,) * 2,) * 2
+    return {
+        "face_found": face is not None,
+        "detection_frame": used,
+        "face_confidence": face.confidence if face is not None else nan,
+        "face_x": x,
+        "face_y": y,
+        "face_w": w,
+        "face_h": h,
+        "left_eye_x": lx,
+        "left_eye_y": ly,
+        "right_eye_x": rx,
+        "right_eye_y": ry,
+        "crop_centre_x": crop.centre[0],
+        "crop_centre_y": crop.centre[1],
+        "crop_side": crop.side,
+        "crop_angle": crop.angle,
+        "frame_height": height,
+        "frame_width": width,
+    }
+
+
+def _process(
+    works: list[_ClipWork], ingestion: IngestionParams, detector: FaceDetector
+) -> list[_ClipWork]:
+    """Read, detect and crop every clip, in parallel over clips."""
+    max_side = ingestion.detection_max_side
+    positions = {"onset": 0, "apex": apex_position(ingestion.frames_between_key_frames)}
+
+    def crop(work: _ClipWork) -> _ClipWork:
+        return _crop_clip(work, ingestion.image_size, ingestion.face_margin, ingestion.no_face)
+
+    name = works[0].row["dataset"] if works else ""
+    with ThreadPoolExecutor(max_workers=max(1, ingestion.workers)) as pool:
+        works = list(
+            tqdm(
+                pool.map(lambda w: _read_detection_frames(w, max_side), works),
+                total=len(works),
+                desc=f"{name}: read frames",
+                unit="clip",
+            )
+        )
+        crops: dict[int, Future[_ClipWork]] = {}
+
+        def start_crops(batch: list[_ClipWork]) -> None:
+            for work in batch:
+                if work.face is not None:
+                    work.small.clear()
+                    crops[id(work)] = pool.submit(crop, work)
+
+        for role, position in positions.items():
+            _detect_all(
+                works,
+                role,
+                position,
+                detector,
+                max_side=max_side,
+                batch_size=ingestion.detection_batch_size,
+                min_confidence=ingestion.min_face_confidence,
+                on_batch=start_crops,
+            )
+        for work in works:
+            if id(work) not in crops:
+                work.small.clear()
+                crops[id(work)] = pool.submit(lambda w: w if w.records else crop(w), work)
+        return list(
+            tqdm(
+                (crops[id(w)].result() for w in works),
+                total=len(works),
+                desc=f"{name}: crop clips",
+                unit="clip",
+            )
+        )
+
+
+def extract_all(
+    candidates: pd.DataFrame, ingestion: IngestionParams, detector: FaceDetector | None = None
+) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """The npz payload (``clips`` uint8 N x F x S x S, ``clip_ids``), the clip index
+    row-aligned with it, the quarantine records of this stage, and timings."""
+    size = ingestion.image_size
+    n_frames = frames_per_clip(ingestion.frames_between_key_frames)
+    works = [_ClipWork(row) for row in candidates.to_dict("records")]
+    if works and detector is None:
+        detector = default_detector()  # loaded before the clock starts
+    start = time.perf_counter()
+    works = _process(works, ingestion, detector)
+    seconds = time.perf_counter() - start
+
+    kept_rows, arrays, records = [], [], []
+    for work in works:
+        records.extend(work.records)
+        if work.clip is None:
+            continue
+        arrays.append(work.clip)
+        kept_rows.append({**work.row, "notes": list(work.row["notes"]) + work.notes, **work.fields})
+    clips = np.stack(arrays) if arrays else np.zeros((0, n_frames, size, size), dtype=np.uint8)
+    index = pd.DataFrame(kept_rows, columns=[*candidates.columns, *FACE_COLUMNS])
+    ids = index["clip_id"].astype(str).tolist()
+    width = max([len(i) for i in ids] + [1])
+    payload = {"clips": clips, "clip_ids": np.array(ids, dtype=f"<U{width}")}
+    processed = len(works)
+    timing = {
+        "seconds": seconds,
+        "clips_processed": processed,
+        "frames_processed": processed * n_frames,
+        "clips_per_second": processed / seconds if seconds > 0 else 0.0,
+        "frames_per_second": processed * n_frames / seconds if seconds > 0 else 0.0,
+        "peak_rss_mb": _peak_rss_mb(),
+        "workers": max(1, ingestion.workers),
+    }
+    return payload, _index_types(index), quarantine_table(records), timing
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def _index_types(index: pd.DataFrame) -> pd.DataFrame:
+    """Stable column types for parquet (strings as str, lists as lists, numbers numeric)."""
+    out = index.copy()
+    for column in ("dataset", "subject", "clip_id", "emotion", "action_units", "source_folder"):
+        out[column] = out[column].astype(str)
+    for column in ("onset", "apex", "offset", "sheet_row", "frame_height", "frame_width"):
+        out[column] = out[column].astype("int64")
+    for column in ("notes", "frame_files", "substitutions"):
+        out[column] = out[column].map(lambda v: [str(x) for x in v])
+    out["frame_numbers"] = out["frame_numbers"].map(lambda v: [int(x) for x in v])
+    out["face_found"] = out["face_found"].astype(bool)
+    out["detection_frame"] = out["detection_frame"].astype(str)
+    for column in FACE_COLUMNS[2:15]:
+        out[column] = out[column].astype("float64")
+    return out.reset_index(drop=True)

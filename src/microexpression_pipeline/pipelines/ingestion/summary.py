@@ -1,0 +1,88 @@
+"""The ingestion summary of one source: what was kept, patched and rejected, and how fast."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_table
+
+logger = logging.getLogger(__name__)
+
+
+def combined_quarantine(*stages: pd.DataFrame) -> pd.DataFrame:
+    """The quarantine records of every stage in one table."""
+    quarantine = pd.concat(stages, ignore_index=True)
+    return quarantine_table(quarantine.to_dict("records"))
+
+
+def ingestion_summary(
+    sheet_stats: Mapping[str, Any],
+    quarantine: pd.DataFrame,
+    clip_index: pd.DataFrame,
+    timing: Mapping[str, float],
+    *,
+    frames_per_clip: int,
+    image_size: int,
+) -> dict[str, Any]:
+    """The summary (also logged); raises if a sheet row is neither kept nor rejected."""
+    rejected = quarantine[quarantine["action"] == "rejected"]
+    patched = quarantine[quarantine["action"] == "patched"]
+    kept = len(clip_index)
+    rows_read = int(sheet_stats["rows_read"])
+    if kept + len(rejected) != rows_read:
+        raise RuntimeError(
+            f"{sheet_stats['dataset']}: {rows_read} sheet rows but {kept} kept + "
+            f"{len(rejected)} rejected; every row must be kept or quarantined"
+        )
+    kept_ids = set(clip_index["clip_id"].astype(str))
+    face_found = int(clip_index["face_found"].sum()) if kept else 0
+    attempted = kept + int((rejected["reason"] == Reason.NO_FACE).sum())
+    summary = {
+        "dataset": sheet_stats["dataset"],
+        "enabled": bool(sheet_stats.get("enabled", True)),
+        "metadata": sheet_stats.get("metadata", ""),
+        "root": sheet_stats.get("root", ""),
+        "rows_read": rows_read,
+        "kept": kept,
+        "rejected": len(rejected),
+        "patched_kept_clips": len(set(patched["clip_id"]) & kept_ids),
+        "rejected_by_reason": dict(sorted(Counter(rejected["reason"]).items())),
+        "patched_by_reason": dict(sorted(Counter(patched["reason"]).items())),
+        "face_found": face_found,
+        "face_found_rate": face_found / attempted if attempted else 0.0,
+        "frames_per_clip": frames_per_clip,
+        "image_size": image_size,
+        **{key: timing[key] for key in sorted(timing)},
+    }
+    logger.info(
+        "Ingestion of %s: %d rows read, %d kept, %d patched, %d rejected %s; "
+        "faces found %d/%d; %.2f clips/s, %.1f frames/s",
+        summary["dataset"],
+        rows_read,
+        kept,
+        summary["patched_kept_clips"],
+        len(rejected),
+        summary["rejected_by_reason"],
+        face_found,
+        attempted,
+        timing["clips_per_second"],
+        timing["frames_per_second"],
+    )
+    return summary
+
+
+def summary_metrics(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """The summary's numbers, and its counts per reason, as MLflow metrics at step 0."""
+    numbers: dict[str, float] = {
+        key: float(value)
+        for key, value in summary.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    numbers |= {f"rejected.{k}": float(v) for k, v in summary["rejected_by_reason"].items()}
+    numbers |= {f"patched.{k}": float(v) for k, v in summary["patched_by_reason"].items()}
+    return {key: {"value": value, "step": 0} for key, value in sorted(numbers.items())}
