@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
@@ -91,7 +92,8 @@ def _invoke(project: Path, *args: str):
     [
         ("mode:foo", ["mode", "'foo'", "binary, multiclass, megc3"]),
         ("mode=foo", ["mode", "'foo'", "binary, multiclass, megc3"]),
-        ("model:resnet", ["model", "3dcnn, cnn+lstm, convlstm2d, 2dcnn, all"]),
+        ("model:resnet", ["model", "3dcnn, cnn_lstm, convlstm2d, 2dcnn, cnn+lstm, all"]),
+        ("training.epochs:-1", ["training.epochs", "greater than or equal to 0", "-1"]),
         ("seed:-1", ["seed", "non-negative integer", "-1"]),
         ("seed:abc", ["seed", "'abc'"]),
     ],
@@ -103,8 +105,10 @@ def test_bad_values_stop_the_run_before_any_node(
     assert result.exit_code == 2, result.output
     for fragment in expected:
         assert fragment in result.output
-    # Nothing ran: no MLflow database, no data written.
-    assert not (project_copy / "mlflow.db").exists()
+    # Nothing ran: no MLflow run started, no data written.
+    if (project_copy / "mlflow.db").exists():
+        with sqlite3.connect(project_copy / "mlflow.db") as db:
+            assert db.execute("select count(*) from runs").fetchone() == (0,)
     assert not any((project_copy / "data").iterdir())
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from kedro.io.core import DatasetError, Version
 
-from microexpression_pipeline.datasets import NpzDataset, OptionalPartitionedDataset
+from microexpression_pipeline.datasets import NpzDataset, optional
 from microexpression_pipeline.datasets.atomic import (
     JSONDataset,
     MatplotlibDataset,
@@ -89,13 +89,14 @@ def test_a_folder_of_figures_is_renamed_into_place_whole(tmp_path):
     assert _files(tmp_path) == ["figs/v1/figs/a.png", "figs/v1/figs/b.png"]
 
 
-def test_partitions_leave_out_unfinished_saves(tmp_path):
+def test_an_optional_input_ignores_an_unfinished_save(tmp_path):
     ParquetDataset(filepath=str(tmp_path / "p.parquet"), version=Version(None, "v1")).save(
         pd.DataFrame({"a": [1]})
     )
     (tmp_path / "p.parquet" / "v2").mkdir()
-    (tmp_path / "p.parquet" / "v2" / ".p.parquet.partial-1-ab.parquet").write_bytes(b"x")
-    partitions = OptionalPartitionedDataset(
-        path=str(tmp_path), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
-    ).load()
-    assert list(partitions) == ["p.parquet/v1/p"]
+    (tmp_path / "p.parquet" / "v2" / ".p.parquet.partial-1-ab").write_bytes(b"x")
+    latest = optional.ParquetDataset(
+        filepath=str(tmp_path / "p.parquet"), version=Version(None, None)
+    )
+    assert latest.resolve_load_version() == "v1"
+    assert latest.load()["a"].tolist() == [1]

@@ -18,9 +18,8 @@ import pandas as pd
 import pytest
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError, Version
-from kedro_datasets.pandas import ParquetDataset
 
-from microexpression_pipeline.datasets import OptionalPartitionedDataset
+from microexpression_pipeline.datasets import optional
 
 VERSION = "2026-01-02T00.00.00.000Z"
 # The catalog's atomically saving variants of the kedro-datasets classes.
@@ -153,27 +152,19 @@ def test_loading_another_runs_artifact_into_a_bucket_is_refused(s3_env):
         dataset.load()
 
 
-def test_result_folders_on_s3_list_the_same_partitions_as_locally(s3_env, tmp_path):
+def test_an_optional_result_on_s3_loads_as_none_then_as_the_latest_version(s3_env):
     bucket = s3_env.new_bucket()
-    table = pd.DataFrame({"a": [1]})
-    roots = {"local": str(tmp_path / "07_model_output"), "s3": f"s3://{bucket}/07_model_output"}
-    for root in roots.values():
-        for version in ("2026-01-01T00.00.00.000Z", VERSION):
-            path = f"{root}/synthetic/binary/3dcnn/predictions.parquet"
-            ParquetDataset(filepath=path, version=Version(None, version)).save(table)
-    listed = {
-        where: OptionalPartitionedDataset(
-            path=root, dataset="pandas.ParquetDataset", filename_suffix=".parquet"
-        ).load()
-        for where, root in roots.items()
-    }
-    assert len(listed["s3"]) == 2
-    assert sorted(listed["s3"]) == sorted(listed["local"])
-    assert all(load().equals(table) for load in listed["s3"].values())
-    absent = OptionalPartitionedDataset(
-        path=f"s3://{bucket}/absent", dataset="pandas.ParquetDataset", filename_suffix=".parquet"
-    )
-    assert absent.load() == {}
+    path = f"s3://{bucket}/07_model_output/synthetic/binary/3dcnn/predictions.parquet"
+
+    def dataset() -> Any:
+        return optional.ParquetDataset(filepath=path, version=Version(None, None))
+
+    assert dataset().load() is None
+    for version, value in (("2026-01-01T00.00.00.000Z", 1), (VERSION, 2)):
+        optional.ParquetDataset(filepath=path, version=Version(None, version)).save(
+            pd.DataFrame({"a": [value]})
+        )
+    assert dataset().load()["a"].tolist() == [2]
 
 
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "FSSPEC_S3_ENDPOINT_URL"])

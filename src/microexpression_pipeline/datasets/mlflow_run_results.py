@@ -27,7 +27,7 @@ from mlflow.tracking import MlflowClient
 KINDS = ("training", "augmentation", "cross_dataset")
 
 
-class MlflowRunResults(AbstractDataset[None, dict[str, list[dict[str, Any]]]]):
+class MlflowRunResults(AbstractDataset[Any, dict[str, list[dict[str, Any]]]]):
     """Results per data source and mode from the experiment's finished MLflow runs."""
 
     def __init__(self, max_runs: int = 500, metadata: dict[str, Any] | None = None) -> None:
@@ -74,7 +74,8 @@ class MlflowRunResults(AbstractDataset[None, dict[str, list[dict[str, Any]]]]):
                 key = Path(folder.path).name
                 files = {Path(a.path).name for a in client.list_artifacts(run_id, folder.path)}
                 if ("training", source, mode, key) in seen or not {
-                    "summary.json", "predictions.parquet"
+                    "summary.json",
+                    "predictions.parquet",
                 } <= files:
                     continue
                 seen.add(("training", source, mode, key))
@@ -97,7 +98,7 @@ class MlflowRunResults(AbstractDataset[None, dict[str, list[dict[str, Any]]]]):
                     content = json.loads(fetch(f"{kind}/{path}").read_text())
                     found[kind].append(base | {"content": content})
 
-    def save(self, data: None) -> None:
+    def save(self, data: Any) -> None:
         raise DatasetError("MlflowRunResults is read-only: results are logged by the runs.")
 
     def _describe(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ class SyntheticSettings(StrictSection):
 
     section = "synthetic"
 
-
     output_dir: str = Field(default="data/01_raw/synthetic", min_length=1)
     size: float = Field(default=1.0, gt=0.0, le=1.0)
     full_size: bool = False

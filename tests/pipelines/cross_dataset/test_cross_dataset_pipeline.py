@@ -1,14 +1,12 @@
 """The cross-dataset pipeline, run the Kedro way on a hand-made CASME II sample.
 
-The saved model is replaced by a stand-in whose prediction depends on clip brightness, so
-the test needs no TensorFlow; the real prediction path is the training pipeline's.
+The trained model is replaced by a stand-in whose prediction depends on clip brightness, so
+the test trains nothing; the real prediction path is the training pipeline's.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,10 +16,11 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
-from microexpression_pipeline.datasets import OptionalJSONDataset
+from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.cross_dataset import nodes
 from microexpression_pipeline.pipelines.cross_dataset.evaluation import json_ready, map_labels
 from microexpression_pipeline.pipelines.cross_dataset.pipeline import create_pipeline
+from microexpression_pipeline.pipelines.cross_dataset.schema import CrossDatasetParams
 
 VERSION = "2026-01-02T03.04.05.678Z"
 CLASSES = ["negative", "positive"]
@@ -50,69 +49,41 @@ class BrightnessModel:
         return np.stack([1 - positive, positive], axis=1)
 
 
-def _fake_predict(model, clips, architecture, classes, batch_size):
-    probabilities = model.probabilities(clips)
-    return probabilities.argmax(axis=1), probabilities
+def _fake_predict(model, clips, batch_size):
+    return model.probabilities(clips)
 
 
-@pytest.fixture
-def outputs(monkeypatch):
-    monkeypatch.setattr(nodes, "predict", _fake_predict)
+def _run(mode: str, trained: dict) -> dict:
+    """Run the pipeline on the CASME II sample with the given training outputs of ``mode``
+    (``train_<key>_<output>``; every other one never trained)."""
     clips = np.stack([np.full((5, 8, 8), 230 if b else 20, np.uint8) for b in BRIGHT])
     clip_ids = np.array([f"sub01_EP{i:02d}" for i in range(len(EMOTIONS))])
     index = pd.DataFrame(
         {"subject": ["sub01"] * 4 + ["sub02"] * 4, "clip_id": clip_ids, "emotion": EMOTIONS}
     )
-    summary = {
-        "architecture": "3dcnn",
-        "classes": CLASSES,
-        "protocol": "loso",
-        "run": {"data_source": "synthetic", "mlflow_run_id": "train-run"},
-    }
-    training_predictions = pd.DataFrame(
-        {"true_label": ["negative"] * 5 + ["positive"] * 2, "repeat": 0}
-    )
     data = {
         "casme2.clips": {"clips": clips, "clip_ids": clip_ids},
         "casme2.clip_index": index,
-        "cross_dataset.models": {
-            f"synthetic/binary/3dcnn/model.keras/{VERSION}/model": lambda: BrightnessModel(
-                (5, 8, 8)
-            ),
-            f"synthetic/binary/convlstm2d/model.keras/{VERSION}/model": lambda: BrightnessModel(
-                (9, 8, 8)
-            ),
-            f"synthetic/multiclass/2dcnn/model.keras/{VERSION}/model": lambda: BrightnessModel(
-                (8, 8)
-            ),
-        },
-        "cross_dataset.training_summaries": {
-            f"synthetic/binary/3dcnn/summary.json/{VERSION}/summary": lambda: summary,
-            f"synthetic/binary/convlstm2d/summary.json/{VERSION}/summary": lambda: summary,
-        },
-        "cross_dataset.training_predictions": {
-            f"synthetic/binary/3dcnn/predictions.parquet/{VERSION}/predictions": lambda: (
-                training_predictions
-            )
-        },
-        "params:cross_dataset": {
-            "source_mode": "binary",
-            "architectures": ["3dcnn", "cnn+lstm", "convlstm2d", "2dcnn"],
-            "label_mapping": MAPPING,
-            "batch_size": 4,
-        },
+        "params:cross_dataset": CrossDatasetParams.model_validate(
+            {
+                "architectures": ["3dcnn", "cnn+lstm", "convlstm2d", "2dcnn"],
+                "label_mappings": {"binary": MAPPING},
+                "batch_size": 4,
+            }
+        ),
         "params:data_source": "synthetic",
+        "params:mode": mode,
         "run_info": {"mlflow_run_id": "cross-run", "input_versions": {"casme2.clips": VERSION}},
     }
-    catalog = DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
-    missing = Path(tempfile.mkdtemp())
-    for slug in ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"):
-        catalog[f"train_{slug}_summary"] = OptionalJSONDataset(
-            filepath=str(missing / f"{slug}.json")
-        )
+    for key in ARCHITECTURES:
+        for output in ("model", "summary", "predictions"):
+            data[f"train_{key}_{output}"] = trained.get(f"train_{key}_{output}")
+    catalog = DataCatalog(
+        {name: MemoryDataset(value, copy_mode="assign") for name, value in data.items()}
+    )
     catalog["cross_dataset.figures"] = MemoryDataset(copy_mode="assign")
     SequentialRunner().run(create_pipeline(), catalog)
-    yield {
+    return {
         name: catalog[name].load()
         for name in (
             "cross_dataset.predictions",
@@ -121,6 +92,35 @@ def outputs(monkeypatch):
             "cross_dataset.figures",
         )
     }
+
+
+@pytest.fixture
+def outputs(monkeypatch):
+    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    summary = {
+        "architecture": "3dcnn",
+        "classes": CLASSES,
+        "protocol": "loso",
+        "run": {
+            "data_source": "synthetic",
+            "mlflow_run_id": "train-run",
+            "kedro_session_id": VERSION,
+        },
+    }
+    training_predictions = pd.DataFrame(
+        {"true_label": ["negative"] * 5 + ["positive"] * 2, "repeat": 0}
+    )
+    yield _run(
+        "binary",
+        {
+            "train_3dcnn_model": BrightnessModel((5, 8, 8)),
+            "train_3dcnn_summary": summary,
+            "train_3dcnn_predictions": training_predictions,
+            # A model whose input does not fit the CASME II clips.
+            "train_convlstm2d_model": BrightnessModel((9, 8, 8)),
+            "train_convlstm2d_summary": summary,
+        },
+    )
     plt.close("all")
 
 
@@ -169,7 +169,7 @@ def test_summary_records_mapping_counts_and_provenance(outputs):
 def test_absent_or_unfit_models_are_reported_not_scored(outputs):
     models = outputs["cross_dataset.summary"]["models"]
     assert models["cnn_lstm"]["status"] == "not trained"
-    assert models["2dcnn"]["status"] == "not trained"  # only a multiclass 2dcnn exists
+    assert models["2dcnn"]["status"] == "not trained"
     assert models["convlstm2d"]["status"] == "skipped"
     assert "does not match" in models["convlstm2d"]["reason"]
     assert set(outputs["cross_dataset.predictions"]["architecture"]) == {"3dcnn"}
@@ -179,3 +179,13 @@ def test_summary_is_strict_json_with_undefined_scores_as_null(outputs):
     json.dumps(outputs["cross_dataset.summary"], allow_nan=False)
     cleaned = json_ready({"precision": [float("nan"), 0.5], "uf1": np.float64("nan"), "n": 3})
     assert cleaned == {"precision": [None, 0.5], "uf1": None, "n": 3}
+
+
+def test_a_mode_without_a_casme2_mapping_is_not_tested(monkeypatch):
+    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    out = _run("multiclass", {"train_3dcnn_model": BrightnessModel((5, 8, 8))})
+    summary = out["cross_dataset.summary"]
+    assert summary["models"] == {}
+    assert "Mode multiclass has no CASME II label mapping" in summary["message"]
+    assert out["cross_dataset.predictions"].empty
+    plt.close("all")

@@ -1,4 +1,5 @@
-"""The reporting pipeline run the Kedro way, on hand-made training outputs."""
+"""The reporting pipeline run the Kedro way, on hand-made training outputs: the current mode's
+from the catalog, other modes' as ``reporting.other_runs`` (MLflow) hands them over."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset
 
-from microexpression_pipeline.datasets import OptionalJSONDataset
+from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.reporting.pipeline import create_pipeline
+from microexpression_pipeline.pipelines.reporting.schema import ReportingParams
 
 OLD, NEW = "2026-01-01T00.00.00.000Z", "2026-01-02T03.04.05.678Z"
 RUN_INFO = {
@@ -32,62 +34,57 @@ META = {
 }
 
 
-def _partitions(files: dict[tuple[str, str, str], object], name: str, ext: str) -> dict:
-    """Partition ids as OptionalPartitionedDataset lists them (suffix stripped)."""
-    return {
-        f"synthetic/{mode}/{slug}/{name}.{ext}/{version}/{name}": (lambda value=value: value)
-        for (mode, slug, version), value in files.items()
-    }
-
-
-def _never_saved(folder, name: str) -> OptionalJSONDataset:
-    return OptionalJSONDataset(filepath=str(folder / f"{name}.json"))
-
-
-def _run(predictions: dict, histories: dict, summaries: dict, cross=None) -> DataCatalog:
+def _run(current=None, other=None, cross=None, meta=META) -> DataCatalog:
+    """Run the pipeline. ``current``: architecture key -> (summary, predictions, histories) of
+    the run's data source and mode (megc3); ``other``: ``reporting.other_runs`` entries."""
     data = {
-        "reporting.training_predictions": _partitions(predictions, "predictions", "parquet"),
-        "reporting.training_histories": _partitions(histories, "histories", "csv"),
-        "reporting.training_summaries": _partitions(summaries, "summary", "json"),
-        "reporting.augmentation_metas": {
-            f"synthetic/augmented/megc3/meta.json/{NEW}/": lambda: META
-        },
+        "reporting.other_runs": {"training": other or [], "augmentation": [], "cross_dataset": []},
+        "augmentation.meta": meta,
+        "cross_dataset.summary": cross,
         "run_info": RUN_INFO,
-        "params:reporting": {"title": "Test report", "embedded_dpi": 50},
+        "params:reporting": ReportingParams.model_validate(
+            {"title": "Test report", "embedded_dpi": 50}
+        ),
     }
-    catalog = DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
-    # Never-trained architectures and a never-run cross-dataset test load as None.
-    missing = Path(tempfile.mkdtemp())
-    for slug in ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"):
-        catalog[f"train_{slug}_summary"] = _never_saved(missing, slug)
-    catalog["cross_dataset.summary"] = (
-        MemoryDataset(cross) if cross else _never_saved(missing, "cross_dataset")
+    for key in ARCHITECTURES:
+        outputs = (current or {}).get(key, (None, None, None))
+        for name, value in zip(("summary", "predictions", "histories"), outputs, strict=True):
+            data[f"train_{key}_{name}"] = value
+    catalog = DataCatalog(
+        {name: MemoryDataset(value, copy_mode="assign") for name, value in data.items()}
     )
     catalog["reporting.figures"] = MemoryDataset(copy_mode="assign")
     # Saved as in the project (a CSV file), so it can be read back after the run.
     catalog["reporting.leaderboard"] = CSVDataset(
-        filepath=str(missing / "leaderboard.csv"), save_args={"index": False}
+        filepath=str(Path(tempfile.mkdtemp()) / "leaderboard.csv"), save_args={"index": False}
     )
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
+
+
+def _other(mode: str, key: str, summary: dict, predictions: pd.DataFrame, source="synthetic"):
+    return {"data_source": source, "mode": mode, "architecture": key, "run_id": f"mlflow-{key}",
+            "summary": summary, "predictions": predictions, "histories": None}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def outputs(make_predictions, make_histories, make_summary):
     good = make_predictions()
     stale = good.assign(predicted_label="negative")
+    binary = make_predictions(classes=["negative", "positive", "surprise"])
     catalog = _run(
-        predictions={
-            ("megc3", "3dcnn", OLD): stale,
-            ("megc3", "3dcnn", NEW): good,
-            ("megc3", "2dcnn", NEW): good.assign(predicted_label=good["true_label"]),
+        current={
+            "3dcnn": (make_summary("3dcnn"), good, make_histories()),
+            "2dcnn": (make_summary("2dcnn"), good.assign(predicted_label=good["true_label"]), None),
         },
-        histories={("megc3", "3dcnn", NEW): make_histories()},
-        summaries={
-            ("megc3", "3dcnn", OLD): make_summary("3dcnn"),
-            ("megc3", "3dcnn", NEW): make_summary("3dcnn"),
-            ("megc3", "2dcnn", NEW): make_summary("2dcnn"),
-        },
+        other=[
+            # An older MLflow run of the current data source and mode: the catalog's wins.
+            _other("megc3", "3dcnn", make_summary("3dcnn"), stale),
+            # Another mode, found only in MLflow.
+            _other(
+                "other3", "convlstm2d", {**make_summary("convlstm2d"), "mode": "other3"}, binary
+            ),
+        ],
     )
     yield {
         name: catalog[name].load()
@@ -102,12 +99,14 @@ def outputs(make_predictions, make_histories, make_summary):
     plt.close("all")
 
 
-def test_leaderboard_has_every_trained_model_at_its_latest_version(outputs):
+def test_leaderboard_has_this_modes_models_and_other_modes_from_mlflow(outputs):
     board = outputs["reporting.leaderboard"]
-    assert list(board["architecture"]) == ["2dcnn", "3dcnn"]  # best UF1 first
-    row = board.set_index("architecture").loc["3dcnn"]
+    current = board[board["mode"] == "megc3"]
+    assert list(current["architecture"]) == ["2dcnn", "3dcnn"]  # best UF1 first
+    assert list(board.loc[board["mode"] == "other3", "architecture"]) == ["convlstm2d"]
+    row = current.set_index("architecture").loc["3dcnn"]
     assert row["version"] == NEW
-    assert row["accuracy"] == pytest.approx(9 / 13)  # the latest run, not the stale one
+    assert row["accuracy"] == pytest.approx(9 / 13)  # the catalog's, not the stale MLflow run
     assert row["protocol"] == "group_kfold" and row["data_source"] == "synthetic"
     assert row["mlflow_run_id"] == "run-3dcnn"
     assert row["majority_accuracy"] == pytest.approx(8 / 13)  # always "negative"
@@ -150,7 +149,7 @@ def test_figures_and_mlflow_metrics(outputs):
 
 
 def test_no_results_says_so():
-    catalog = _run({}, {}, {})
+    catalog = _run()
     board = catalog["reporting.leaderboard"].load()
     assert board.empty
     markdown = catalog["reporting.markdown"].load()
@@ -186,20 +185,20 @@ def test_cross_dataset_summary_is_reported(make_predictions, make_summary):
             "2dcnn": {"architecture": "2dcnn", "status": "not trained", "reason": "no model"},
         },
     }
-    catalog = _run({}, {}, {}, cross=cross)
+    catalog = _run(cross=cross)
     markdown = catalog["reporting.markdown"].load()
     assert "Generalisation to CASME II" in markdown
     assert "| 3dcnn | evaluated | 0.583 | 0.583 | 0.600 |" in markdown
     assert "not trained" in markdown
-    assert "cross_dataset_confusion_3dcnn.png" in catalog["reporting.figures"].load()
+    assert (
+        "cross_dataset_confusion_synthetic_megc3_3dcnn.png" in catalog["reporting.figures"].load()
+    )
     plt.close("all")
 
 
 def test_leaderboard_keeps_nan_for_uncomputable_metrics(make_predictions, make_summary):
     one_fold = make_predictions().assign(fold=0)
-    catalog = _run(
-        {("megc3", "3dcnn", NEW): one_fold}, {}, {("megc3", "3dcnn", NEW): make_summary("3dcnn")}
-    )
+    catalog = _run(current={"3dcnn": (make_summary("3dcnn"), one_fold, None)})
     board = catalog["reporting.leaderboard"].load()
     assert pd.isna(board.loc[0, "majority_accuracy"])
     assert "n/a / n/a / n/a" in catalog["reporting.markdown"].load()

@@ -16,6 +16,7 @@ from microexpression_pipeline.synthetic.action_units import displacement_field, 
 from microexpression_pipeline.synthetic.baseline import run_baseline
 from microexpression_pipeline.synthetic.clips import expression_profile
 from microexpression_pipeline.synthetic.face import make_subject
+from microexpression_pipeline.synthetic.settings import SyntheticSettings
 
 
 def _apex_change(action_units: str) -> tuple[np.ndarray, np.ndarray]:
@@ -89,9 +90,8 @@ def test_generated_apex_differs_from_onset_in_the_face(sample):
 
 
 def test_baseline_on_a_small_sample(tmp_path, tiny_settings):
-    summary = generate_synthetic_sample(
-        {**tiny_settings, "size": 0.2, "output_dir": str(tmp_path / "s")}, 0
-    )
+    settings = {**tiny_settings, "size": 0.2, "output_dir": str(tmp_path / "s")}
+    summary = generate_synthetic_sample(SyntheticSettings.model_validate(settings), 0)
     report, metrics = evaluate_frame_difference_baseline(summary)
     assert set(report) == {"binary", "multiclass"}
     assert report["multiclass"]["n_classes"] == 7

@@ -99,9 +99,7 @@ def plan_samples(
     """The sample table: every kept original, then its copies with their drawn transforms."""
     classes = class_order(mode, label_mappings)
     set_name, transform_set = _transform_set(augmentation)
-    copies = (
-        None if augmentation.balance else check_copies(mode, classes, augmentation.copies)
-    )
+    copies = None if augmentation.balance else check_copies(mode, classes, augmentation.copies)
     kept = labelled_clips[labelled_clips["label_index"] >= 0].reset_index(drop=True)
     n_copies = copies_per_clip(kept["label"], classes, copies, np.random.default_rng([seed, 1]))
     _, n_frames, height, width = clips["clips"].shape

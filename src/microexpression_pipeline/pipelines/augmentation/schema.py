@@ -118,7 +118,6 @@ class AugmentationParams(StrictSection):
 
     section = "augmentation"
 
-
     transform_set: str
     transform_sets: dict[str, TransformSet]
     balance: bool

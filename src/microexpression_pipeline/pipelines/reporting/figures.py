@@ -193,5 +193,3 @@ def leaderboard_figure(table: pd.DataFrame) -> Figure:
     )
     figure.suptitle("Leaderboard", fontsize=11)
     return figure
-
-

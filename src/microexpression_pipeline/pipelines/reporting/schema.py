@@ -12,6 +12,5 @@ class ReportingParams(StrictSection):
 
     section = "reporting"
 
-
     title: str = Field(min_length=1)
     embedded_dpi: int = Field(ge=50, le=300)
