@@ -12,6 +12,8 @@ import pytest
 import yaml
 from kedro_viz.launchers.cli.run import run as viz_run_command
 
+from microexpression_pipeline.pipelines.train.schema import TrainingParams
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONF = PROJECT_ROOT / "conf" / "base"
 
@@ -89,10 +91,13 @@ def test_every_pipeline_is_shown_with_names_and_parameters(viz_server) -> None:
     assert set(tasks) == TRAINING_NODES
     datasets = {n["name"] for n in train["nodes"] if n["type"] == "data"}
     assert {"augmentation.clips", "train_3dcnn_model", "train_2dcnn_summary"} <= datasets
-    # The parameter values of a node, as configured in conf/base.
+    # The parameter values of a node, as configured in conf/base and validated (with the
+    # schema's defaults filled in).
     configured = yaml.safe_load((CONF / "parameters_train.yml").read_text())
     details = viz_server.api(f"nodes/{tasks['train_3dcnn']['id']}")
-    assert details["parameters"]["training"] == configured["training"]
+    training = TrainingParams.model_validate(configured["training"])
+    assert details["parameters"]["training"] == training.model_dump(by_alias=True)
+    assert details["parameters"]["training"]["epochs"] == configured["training"]["epochs"]
     assert details["parameters"]["evaluation"] == configured["evaluation"]
     assert details["inputs"][:3] == [
         "augmentation.clips",

@@ -20,6 +20,8 @@ def _write_augmented_set(project: Path, augmented_set, monkeypatch) -> None:
     loader = OmegaConfigLoader(str(project / "conf"), default_run_env="local", **args)
     wanted = ("augmentation.clips", "augmentation.samples", "augmentation.meta")
     catalog = DataCatalog.from_config({k: loader["catalog"][k] for k in wanted})
+    # Written here, outside a run: no MLflow run to log the metadata artifact to.
+    catalog.get("augmentation.meta")._logging_activated = False
     arrays, samples = augmented_set(n_subjects=4, clips_per_subject=3, copies=1, shape=(9, 16, 16))
     mapping = loader["parameters"]["label_mappings"]["binary"]
     monkeypatch.chdir(project)
