@@ -11,7 +11,7 @@ def make_augmented_set(
     n_subjects: int = 6,
     clips_per_subject: int = 4,
     copies: int = 1,
-    shape: tuple[int, int, int] = (9, 24, 24),
+    shape: tuple[int, int, int] = (9, 16, 16),
     classes: tuple[str, ...] = ("negative", "positive"),
     seed: int = 0,
     moving: bool = False,
