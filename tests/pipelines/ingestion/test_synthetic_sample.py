@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from microexpression_pipeline import synthetic
 from microexpression_pipeline.pipelines.ingestion.faces import CropTransform, raw_to_crop
 from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index, extract_clips
 from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
-
-synthetic = pytest.importorskip("microexpression_pipeline.synthetic")
 
 SETTINGS = {
     "size": 0.01,
