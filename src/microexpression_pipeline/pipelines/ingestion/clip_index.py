@@ -14,6 +14,7 @@ import pandas as pd
 
 from microexpression_pipeline.pipelines.ingestion.frames import list_frames, select_frames
 from microexpression_pipeline.pipelines.ingestion.metadata import (
+    ROW_COLUMNS,
     normalise_sheet,
     read_metadata_sheet,
 )
@@ -26,22 +27,7 @@ from microexpression_pipeline.pipelines.ingestion.schema import Correction
 
 logger = logging.getLogger(__name__)
 
-CANDIDATE_COLUMNS = (
-    "dataset",
-    "subject",
-    "clip_id",
-    "onset",
-    "apex",
-    "offset",
-    "emotion",
-    "action_units",
-    "source_folder",
-    "sheet_row",
-    "notes",
-    "frame_files",
-    "frame_numbers",
-    "substitutions",
-)
+CANDIDATE_COLUMNS = (*ROW_COLUMNS, "frame_files", "frame_numbers", "substitutions")
 
 
 def index_clips(

@@ -201,6 +201,11 @@ def _correction_lookup(
     return lookup
 
 
+# A checked sheet row: the first columns of the clip index.
+ROW_COLUMNS = ("dataset", "subject", "clip_id", "onset", "apex", "offset", "emotion",
+               "action_units", "source_folder", "sheet_row", "notes")  # fmt: skip
+
+
 def normalise_sheet(
     sheet: pd.DataFrame,
     *,
@@ -347,22 +352,7 @@ def normalise_sheet(
             }
         )
 
-    frame = pd.DataFrame(
-        candidates,
-        columns=[
-            "dataset",
-            "subject",
-            "clip_id",
-            "onset",
-            "apex",
-            "offset",
-            "emotion",
-            "action_units",
-            "source_folder",
-            "sheet_row",
-            "notes",
-        ],
-    )
+    frame = pd.DataFrame(candidates, columns=list(ROW_COLUMNS))
     duplicated = frame["clip_id"].duplicated(keep=False)
     if duplicated.any():
         for clip_id, group in frame[duplicated].groupby("clip_id", sort=True):
