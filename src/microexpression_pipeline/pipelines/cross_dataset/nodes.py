@@ -1,4 +1,5 @@
-"""Cross-dataset node: every SAMM-trained model of the source mode, tested on CASME II.
+"""Cross-dataset node: each architecture's SAMM-trained model of the current mode, tested on
+CASME II.
 
 The CASME II clips come out of the same ingestion as SAMM's (same crop, size and frames),
 and the model does its own input normalisation, so the clips are fed exactly as in training.
