@@ -7,7 +7,7 @@ validated model. What no single section can check (``mode`` is a key of ``label_
 ``model`` names an architecture, ``seed`` is a non-negative integer) is checked by
 ``RunParametersHook`` right after, also before any node. Every message names the parameter as
 a dotted key, the form ``--params`` takes, and lists the valid choices. This module imports
-nothing of the project.
+nothing of the project but its error type.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from kedro.framework.hooks import hook_impl
 from kedro.validation import ModelInstantiationError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from microexpression_pipeline.errors import InputError
+
 WHERE = "conf/*/parameters*.yml or --params"
 
 
-class ParameterError(ModelInstantiationError):
+class ParameterError(ModelInstantiationError, InputError):
     """Invalid run parameters; ``problems`` names each one (``key.path: what is wrong``).
 
     A subclass of Kedro's ``ModelInstantiationError``, so that Kedro's parameter validation

@@ -13,6 +13,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from microexpression_pipeline.datasets import NpzDataset
+from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.parameters import ParameterError
 from microexpression_pipeline.pipelines.ingestion import create_pipeline
 from microexpression_pipeline.pipelines.ingestion.faces import CropTransform, raw_to_crop
@@ -181,7 +182,7 @@ def test_all_rejected_and_disabled_sources_still_write_outputs(
 def test_unknown_data_source_and_missing_root_are_named(tmp_path, ingestion_params):
     synthetic = SyntheticSettings.model_validate({})
     ingestion = IngestionParams.model_validate(ingestion_params)
-    with pytest.raises(ValueError, match=r"data_source: 'nope'.*ingestion\.sources"):
+    with pytest.raises(InputError, match=r"data_source: 'nope'.*ingestion\.sources"):
         prepare_raw_sources("nope", ingestion, synthetic, 1)
     missing = {"format": "samm", "root": str(tmp_path / "SAMM"), "metadata": str(tmp_path)}
     params = {**ingestion_params, "sources": {"real": {"samm": missing}}}

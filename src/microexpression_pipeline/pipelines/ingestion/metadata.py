@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_record
 from microexpression_pipeline.pipelines.ingestion.schema import Correction
 
@@ -45,7 +46,7 @@ HEADER_SEARCH_ROWS = 60
 MISSING_APEX_MARKERS = frozenset({"", "/", "-", "nan", "none", "n/a", "na"})
 
 
-class SheetFormatError(ValueError):
+class SheetFormatError(InputError, ValueError):
     """A metadata sheet is empty or lacks required columns."""
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.pipelines.ingestion.schema import SourceSpec
 
 logger = logging.getLogger(__name__)
@@ -18,12 +19,16 @@ logger = logging.getLogger(__name__)
 SOURCES: tuple[str, ...] = ("samm", "casme2")
 
 
+class RawDataError(InputError, FileNotFoundError):
+    """A configured dataset path does not exist, or holds no usable clip."""
+
+
 def source_specs(
     data_source: str, sources: Mapping[str, Mapping[str, SourceSpec]]
 ) -> list[dict[str, Any]]:
     """One dict per source of ``data_source``; a source it does not list is disabled."""
     if data_source not in sources:
-        raise ValueError(
+        raise InputError(
             f"data_source: {data_source!r} has no entry in ingestion.sources "
             f"(conf/base/parameters_ingestion.yml); valid: {', '.join(sources)}"
         )
@@ -69,7 +74,7 @@ def existing_paths(data_source: str, specs: list[dict[str, Any]]) -> tuple[dict[
             for key in ("root", "metadata"):
                 path = Path(spec[key])
                 if not path.exists():
-                    raise FileNotFoundError(
+                    raise RawDataError(
                         f"ingestion.sources.{data_source}.{spec['name']}.{key}: {path} does not "
                         f"exist; download the dataset there, point {key} at it, or set "
                         f"ingestion.sources.{data_source}.{spec['name']}.enabled: false"
