@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.timing import best, log, timed
+from microexpression_pipeline.pipelines.ingestion.decoding import decode_frame, frame_size
 from microexpression_pipeline.pipelines.ingestion.faces import (
-    decode_frame,
     default_detector,
     detect_batch,
     detection_image,
-    frame_size,
 )
 from microexpression_pipeline.pipelines.ingestion.nodes import (
     build_clip_index,
@@ -83,7 +82,9 @@ def _ingest(
 
     def run() -> tuple[dict[str, np.ndarray], pd.DataFrame, dict[str, Any]]:
         candidates, quarantined, stats = build_clip_index(raw_source, ingestion, label_mappings)
-        payload, index, quarantine, timing = extract_clips(candidates, ingestion, detector)
+        payload, index, quarantine, timing = extract_clips(
+            candidates, raw_source, stats, ingestion, detector
+        )
         _, summary, _ = summarise_ingestion(
             stats, quarantined, quarantine, index, timing, ingestion
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -61,10 +62,15 @@ def face_frame(
     offset: tuple[int, int] = FACE_OFFSET,
     blank: bool = False,
 ) -> np.ndarray:
-    """An RGB frame: the astronaut pasted on a grey background, brightness varying by frame."""
+    """An RGB frame: the astronaut pasted on a grey background, brightness varying by frame.
+
+    A ``blank`` frame has no face, only a grey gradient (a uniform frame would be rejected
+    as a dropped camera frame)."""
     width, height = size
     image = np.full((height, width, 3), 90, np.uint8)
-    if not blank:
+    if blank:
+        image[:] = np.linspace(40, 140, width, dtype=np.uint8)[None, :, None]
+    else:
         image[offset[1] : offset[1] + face_side, offset[0] : offset[0] + face_side] = _astronaut(
             face_side
         )
@@ -236,7 +242,7 @@ class FixedFaceDetector:
         if isinstance(image, list):
             return [self.detect_faces(item) for item in image]
         self.calls += 1
-        if image.std() < 1.0:
+        if image.std(axis=0).max() < 1.0:  # no face: every column is one grey (blank frame)
             return []
         # Coordinates are in the (possibly downscaled) image the detector receives.
         scale = image.shape[1] / FRAME_SIZE[0] * FACE_SIDE / 512
@@ -260,3 +266,37 @@ class FixedFaceDetector:
 @pytest.fixture
 def fixed_detector() -> FixedFaceDetector:
     return FixedFaceDetector()
+
+
+def source_spec(root: Path, sheet: Path) -> dict[str, Any]:
+    """The in-memory raw source of a SAMM-layout fixture dataset."""
+    return {"name": "samm", "enabled": True, "format": "samm", "root": str(root),
+            "metadata": str(sheet)}  # fmt: skip
+
+
+def extract_source(root: Path, sheet: Path, params: dict, label_mappings: dict, detector: Any):
+    """Clips, clip index and quarantine (both stages) of a SAMM-layout dataset."""
+    from microexpression_pipeline.pipelines.ingestion.nodes import (
+        build_clip_index,
+        extract_clips,
+    )
+    from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
+
+    ingestion = IngestionParams.model_validate(params)
+    source = source_spec(root, sheet)
+    candidates, indexing, stats = build_clip_index(source, ingestion, label_mappings)
+    clips, index, extraction, _ = extract_clips(candidates, source, stats, ingestion, detector)
+    return clips, index, pd.concat([indexing, extraction], ignore_index=True)
+
+
+def copy_dataset(root: Path, sheet: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of a fixture dataset (to damage) and its sheet."""
+    shutil.copytree(root, tmp_path / "SAMM")
+    shutil.copy2(sheet, tmp_path / sheet.name)
+    return tmp_path / "SAMM", tmp_path / sheet.name
+
+
+@pytest.fixture
+def image_dataset(tmp_path_factory) -> tuple[Path, Path]:
+    """Three clean SAMM clips with real frame images, and their sheet."""
+    return build_samm(tmp_path_factory.mktemp("images"), title_rows=0)

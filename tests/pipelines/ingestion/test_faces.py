@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from microexpression_pipeline.pipelines.ingestion.decoding import decode_frame
 from microexpression_pipeline.pipelines.ingestion.faces import (
     Face,
     aligned_crop,
     apply_crop,
-    decode_frame,
     raw_to_crop,
 )
 
@@ -44,7 +44,3 @@ def test_same_crop_from_reduced_decode():
     a = apply_crop(full, crop, 32).astype(int)
     b = apply_crop(half, crop, 32, scale_half).astype(int)
     assert np.abs(a - b).mean() < 4
-
-
-def test_decode_frame_rejects_garbage():
-    assert decode_frame(b"\xff\xd8garbage\xff\xd9", gray=True) is None

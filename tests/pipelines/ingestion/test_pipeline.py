@@ -18,6 +18,7 @@ from microexpression_pipeline.parameters import ParameterError
 from microexpression_pipeline.pipelines.ingestion import create_pipeline
 from microexpression_pipeline.pipelines.ingestion.faces import CropTransform, raw_to_crop
 from microexpression_pipeline.pipelines.ingestion.nodes import prepare_raw_sources
+from microexpression_pipeline.pipelines.ingestion.raw_sources import RawDataError
 from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
 from microexpression_pipeline.synthetic.settings import SyntheticSettings
 
@@ -136,47 +137,46 @@ def test_index_columns(pipeline_run):
     assert isinstance(index, pd.DataFrame)
 
 
-def test_all_rejected_and_disabled_sources_still_write_outputs(
-    tmp_path, ingestion_params, label_mappings
-):
-    """No clip survives (SAMM) or the source is off (CASME II): empty, well-formed outputs."""
-    root, sheet = build_samm(
-        tmp_path / "raw",
-        clips=[(6, "006_1_2", 100, 130, 116, "Anger", 5)],  # apex after offset
-        image_files=False,
-    )
-    ingestion = {
-        **ingestion_params,
-        "sources": {
-            "fixture": {
-                "samm": {"format": "samm", "root": str(root), "metadata": str(sheet)},
-                "casme2": {
-                    "format": "casme2",
-                    "root": "nowhere",
-                    "metadata": "nowhere.xlsx",
-                    "enabled": False,
-                },
-            }
-        },
-    }
-    params = {
+def _fixture_params(ingestion_params, label_mappings, samm, casme2) -> dict:
+    ingestion = {**ingestion_params, "sources": {"fixture": {"samm": samm, "casme2": casme2}}}
+    return {
         "data_source": "fixture",
         "ingestion": ingestion,
         "synthetic": {},
         "seed": 1,
         "label_mappings": label_mappings,
     }
-    catalog = _catalog(tmp_path, params)
+
+
+OFF = {"format": "casme2", "root": "nowhere", "metadata": "nowhere.xlsx", "enabled": False}
+
+
+def test_disabled_sources_write_empty_outputs(tmp_path, ingestion_params, label_mappings):
+    """A source switched off gives empty, well-formed outputs."""
+    samm_off = {**OFF, "format": "samm"}
+    catalog = _catalog(tmp_path, _fixture_params(ingestion_params, label_mappings, samm_off, OFF))
     SequentialRunner().run(create_pipeline(), catalog)
-    for source, rejected in (("samm", 1), ("casme2", 0)):
-        clips = catalog.load(f"{source}.clips")
-        assert clips["clips"].shape == (0, 9, 32, 32)
+    for source in ("samm", "casme2"):
+        assert catalog.load(f"{source}.clips")["clips"].shape == (0, 9, 32, 32)
         assert len(catalog.load(f"{source}.clip_index")) == 0
         summary = catalog.load(f"{source}.ingestion_summary")
-        assert summary["kept"] == 0 and summary["rejected"] == rejected
-    assert summary["enabled"] is False
-    quarantine = catalog.load("samm.quarantine")
-    assert list(quarantine["reason"]) == ["apex_outside_range"]
+        assert (summary["enabled"], summary["kept"], summary["rejected"]) == (False, 0, 0)
+
+
+def test_root_one_level_too_high_fails_saving_no_clips(tmp_path, ingestion_params, label_mappings):
+    """The parent of SAMM/ as root: no clip folder found, the run stops naming the layout and
+    the fix, and no clip set (empty or not) is saved for the next pipeline to load."""
+    root, sheet = build_samm(tmp_path / "raw", image_files=False)
+    samm = {"format": "samm", "root": str(root.parent), "metadata": str(sheet)}
+    catalog = _catalog(tmp_path, _fixture_params(ingestion_params, label_mappings, samm, OFF))
+    with pytest.raises(RawDataError) as error:
+        SequentialRunner().run(create_pipeline(), catalog)
+    message = str(error.value)
+    assert "kept 0 of the 3 rows" in message and "missing_clip_folder 3" in message
+    assert "Found in" in message and "SAMM/" in message
+    assert "expected subject folders like 006/ holding clip folders like 006/006_1_2/" in message
+    assert f"set root to {root}." in message
+    assert not catalog.exists("samm.clips") and not catalog.exists("samm.clip_index")
 
 
 def test_unknown_data_source_and_missing_root_are_named(tmp_path, ingestion_params):

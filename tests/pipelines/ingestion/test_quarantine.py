@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index, extract_clips
+from microexpression_pipeline.pipelines.ingestion.clip_index import near_miss_hint
+from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index
 from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
 
-from .conftest import CLEAN_SAMM, build_samm, samm_names, samm_row, write_frames
+from .conftest import (
+    CLEAN_SAMM,
+    build_samm,
+    copy_dataset,
+    extract_source,
+    samm_names,
+    samm_row,
+    source_spec,
+    write_frames,
+)
 
 CLEAN_IDS = [clip[1] for clip in CLEAN_SAMM]
-
-
-def _source(root: Path, sheet: Path) -> dict:
-    return {
-        "name": "samm",
-        "enabled": True,
-        "format": "samm",
-        "root": str(root),
-        "metadata": str(sheet),
-    }
 
 
 def _index(tmp_path, ingestion_params, label_mappings, extra_rows=(), mutate=None, **kwargs):
@@ -31,7 +30,7 @@ def _index(tmp_path, ingestion_params, label_mappings, extra_rows=(), mutate=Non
     if mutate:
         mutate(root)
     ingestion = IngestionParams.model_validate(ingestion_params)
-    return build_clip_index(_source(root, sheet), ingestion, label_mappings)
+    return build_clip_index(source_spec(root, sheet), ingestion, label_mappings)
 
 
 @pytest.fixture
@@ -103,6 +102,31 @@ def test_missing_frame_beyond_tolerance(tmp_path, ingestion_params, label_mappin
     _assert_survivors_unchanged(candidates, clean_index, ["006_1_3", "017_3_1"])
 
 
+@pytest.mark.parametrize("on_disk", ["006_1_3 ", " 006_1_3"])
+def test_clip_folder_differing_in_case_or_spaces_is_named(
+    on_disk, tmp_path, ingestion_params, label_mappings, clean_index
+):
+    """A copy from a case-insensitive file system: the reason names the look-alike folder."""
+
+    def rename(root):
+        (root / "006" / "006_1_3").rename(root / "006" / on_disk)
+
+    candidates, quarantine, _ = _index(tmp_path, ingestion_params, label_mappings, mutate=rename)
+    assert list(quarantine["reason"]) == ["missing_clip_folder"]
+    assert f"{on_disk} differs only in case or spelling: rename it" in quarantine.iloc[0]["detail"]
+    _assert_survivors_unchanged(candidates, clean_index, ["006_1_2", "017_3_1"])
+
+
+def test_near_miss_names_case_and_unicode_form(tmp_path):
+    """CASME II names have letters: EP02_01f copied as EP02_01F; macOS writes names in NFD."""
+    (tmp_path / "sub01" / "EP02_01F").mkdir(parents=True)
+    (tmp_path / "sub02" / "Cafe\u0301").mkdir(parents=True)
+    assert "EP02_01F differs only in case" in near_miss_hint(tmp_path / "sub01" / "EP02_01f")
+    assert "differs only in case" in near_miss_hint(tmp_path / "SUB01" / "EP02_01F")
+    assert "Cafe\u0301 differs" in near_miss_hint(tmp_path / "sub02" / "Caf\u00e9")
+    assert near_miss_hint(tmp_path / "sub01" / "EP09_09") == ""
+
+
 def test_missing_frame_within_tolerance_substituted(
     tmp_path, ingestion_params, label_mappings, clean_index
 ):
@@ -138,7 +162,9 @@ def test_correction_applied_and_recorded(tmp_path, ingestion_params, label_mappi
     clips = [*CLEAN_SAMM, (28, "028_4_1", 1071, 1143, 1134, "Anger", 4)]
     root, sheet = build_samm(tmp_path, clips, image_files=False)
     ingestion = IngestionParams.model_validate(params)
-    candidates, quarantine, _ = build_clip_index(_source(root, sheet), ingestion, label_mappings)
+    candidates, quarantine, _ = build_clip_index(
+        source_spec(root, sheet), ingestion, label_mappings
+    )
     assert list(quarantine[["clip_id", "reason", "action"]].itertuples(index=False, name=None)) == [
         ("028_4_1", "corrected", "patched")
     ]
@@ -154,7 +180,9 @@ def test_uncorrected_impossible_row_quarantined(tmp_path, ingestion_params, labe
     clips = [*CLEAN_SAMM, (28, "028_4_1", 1071, 1143, 1134, "Anger", 4)]
     root, sheet = build_samm(tmp_path, clips, image_files=False)
     ingestion = IngestionParams.model_validate(params)
-    candidates, quarantine, _ = build_clip_index(_source(root, sheet), ingestion, label_mappings)
+    candidates, quarantine, _ = build_clip_index(
+        source_spec(root, sheet), ingestion, label_mappings
+    )
     assert list(quarantine["reason"]) == ["apex_outside_range"]
     assert "028_4_1" not in set(candidates["clip_id"])
 
@@ -184,30 +212,12 @@ def test_casme_apex_slash_falls_back_to_middle(tmp_path, ingestion_params, label
 # --------------------------------------------------------------------------- extraction stage
 
 
-@pytest.fixture
-def image_dataset(tmp_path_factory):
-    return build_samm(tmp_path_factory.mktemp("images"), title_rows=0)
-
-
-def _extract(root, sheet, params, label_mappings, detector):
-    ingestion = IngestionParams.model_validate(params)
-    candidates, _quarantine, _ = build_clip_index(_source(root, sheet), ingestion, label_mappings)
-    clips, index, extraction_quarantine, _ = extract_clips(candidates, ingestion, detector)
-    return clips, index, extraction_quarantine
-
-
-def _copy(root: Path, sheet: Path, tmp_path: Path) -> tuple[Path, Path]:
-    shutil.copytree(root, tmp_path / "SAMM")
-    shutil.copy2(sheet, tmp_path / sheet.name)
-    return tmp_path / "SAMM", tmp_path / sheet.name
-
-
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
 def test_corrupt_jpeg_quarantined(
     damage, image_dataset, tmp_path, ingestion_params, label_mappings, fixed_detector
 ):
-    clean = _extract(*image_dataset, ingestion_params, label_mappings, fixed_detector)
-    root, sheet = _copy(*image_dataset, tmp_path)
+    clean = extract_source(*image_dataset, ingestion_params, label_mappings, fixed_detector)
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
     frame = root / "006" / "006_1_3" / "006_00044.jpg"  # the apex frame
     payload = frame.read_bytes()
     frame.write_bytes(
@@ -217,7 +227,7 @@ def test_corrupt_jpeg_quarantined(
             "empty": b"",
         }[damage]
     )
-    clips, index, quarantine = _extract(
+    clips, index, quarantine = extract_source(
         root, sheet, ingestion_params, label_mappings, fixed_detector
     )
     assert list(quarantine[["clip_id", "reason"]].itertuples(index=False, name=None)) == [
@@ -232,13 +242,13 @@ def test_corrupt_jpeg_quarantined(
 
 @pytest.mark.parametrize("policy", ["quarantine", "centre_crop"])
 def test_no_face(policy, image_dataset, tmp_path, ingestion_params, label_mappings, fixed_detector):
-    clean = _extract(*image_dataset, ingestion_params, label_mappings, fixed_detector)
-    root, sheet = _copy(*image_dataset, tmp_path)
+    clean = extract_source(*image_dataset, ingestion_params, label_mappings, fixed_detector)
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
     folder = root / "006" / "006_1_3"
     shutil.rmtree(folder)
     write_frames(folder, samm_names(6, range(38, 55)), gray=True, blank=True)
     params = {**ingestion_params, "no_face": policy}
-    clips, index, quarantine = _extract(root, sheet, params, label_mappings, fixed_detector)
+    clips, index, quarantine = extract_source(root, sheet, params, label_mappings, fixed_detector)
     record = quarantine.iloc[0]
     assert len(quarantine) == 1 and record["clip_id"] == "006_1_3"
     if policy == "quarantine":
@@ -255,10 +265,10 @@ def test_no_face(policy, image_dataset, tmp_path, ingestion_params, label_mappin
 def test_parallel_extraction_is_deterministic(
     image_dataset, ingestion_params, label_mappings, fixed_detector
 ):
-    one = _extract(
+    one = extract_source(
         *image_dataset, {**ingestion_params, "workers": 1}, label_mappings, fixed_detector
     )
-    two = _extract(
+    two = extract_source(
         *image_dataset, {**ingestion_params, "workers": 2}, label_mappings, fixed_detector
     )
     np.testing.assert_array_equal(one[0]["clips"], two[0]["clips"])

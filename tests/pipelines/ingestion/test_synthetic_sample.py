@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from microexpression_pipeline import synthetic
+from microexpression_pipeline.pipelines.ingestion.extraction import extract_all
 from microexpression_pipeline.pipelines.ingestion.faces import CropTransform, raw_to_crop
-from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index, extract_clips
+from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index
 from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
 
 SETTINGS = {
@@ -56,7 +57,7 @@ def test_crops_centred_on_generated_face(
     assert len(candidates) == stats["rows_read"]
     assert set(quarantine["action"]) <= {"patched"}
     candidates = candidates.head(3)
-    clips, index, _, _ = extract_clips(candidates, ingestion, mtcnn_detector)
+    clips, index, _, _ = extract_all(candidates, ingestion, mtcnn_detector)
     assert index["face_found"].all()
     truth = pd.read_csv(sample["ground_truth_csv"])
     truth = truth[truth["dataset"].str.lower() == name]

@@ -6,24 +6,23 @@ Every sheet row ends up either as a candidate clip or in the quarantine records.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from microexpression_pipeline.pipelines.ingestion.coverage import check_coverage
 from microexpression_pipeline.pipelines.ingestion.frames import list_frames, select_frames
-from microexpression_pipeline.pipelines.ingestion.metadata import (
-    ROW_COLUMNS,
-    normalise_sheet,
-    read_metadata_sheet,
-)
+from microexpression_pipeline.pipelines.ingestion.metadata import ROW_COLUMNS, normalise_sheet
 from microexpression_pipeline.pipelines.ingestion.quarantine import (
     Reason,
     quarantine_record,
     quarantine_table,
 )
 from microexpression_pipeline.pipelines.ingestion.schema import Correction
+from microexpression_pipeline.pipelines.ingestion.sheet_files import read_metadata_sheet
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +36,14 @@ def index_clips(
     corrections: Sequence[Correction],
     between: int,
     tolerance: int,
+    apex_on_key_frame: str = "keep",
+    min_kept_fraction: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Candidate clips (with ``frame_files``, ``frame_numbers``, ``substitutions``), the
-    quarantine records so far and the sheet statistics of one source."""
+    quarantine records so far and the sheet statistics of one source.
+
+    Raises ``RawDataError`` if no row, or fewer than ``min_kept_fraction`` of them, has
+    its frames (``coverage.check_coverage``)."""
     stats = {"dataset": raw_source["name"], "enabled": bool(raw_source["enabled"])}
     if not raw_source["enabled"]:
         logger.info("Source %s is disabled for this data_source", raw_source["name"])
@@ -53,20 +57,37 @@ def index_clips(
         root=raw_source["root"],
         known_emotions=known_emotions,
         corrections=corrections,
+        apex_on_key_frame=apex_on_key_frame,
     )
     kept = []
+    root = Path(raw_source["root"]).resolve()
     for row in candidates.to_dict("records"):
-        clip = _with_frames(row, records, between, tolerance)
+        clip = _with_frames(row, records, root, between, tolerance)
         if clip is not None:
             kept.append(clip)
+    check_coverage(
+        "indexing",
+        raw_source,
+        rows_read=len(sheet),
+        kept=len(kept),
+        rejections=records,
+        min_fraction=min_kept_fraction,
+        expected=[
+            (r["subject"], Path(r["source_folder"]).name) for r in candidates.to_dict("records")
+        ],
+    )
     frame = pd.DataFrame(kept, columns=list(CANDIDATE_COLUMNS))
     return frame, quarantine_table(records), stats
 
 
 def _with_frames(
-    row: dict[str, Any], records: list[dict[str, Any]], between: int, tolerance: int
+    row: dict[str, Any], records: list[dict[str, Any]], root: Path, between: int, tolerance: int
 ) -> dict[str, Any] | None:
-    """The row with its selected frame files, or None once its rejection is recorded."""
+    """The row with its selected frame files, or None once its rejection is recorded.
+
+    Key frames outside the folder's frame numbers are invalid; a selected frame file that
+    resolves outside ``root`` (a link out of the dataset) is unsafe.
+    """
 
     def record(reason: Reason, detail: str, action: str) -> None:
         records.append(
@@ -79,11 +100,23 @@ def _with_frames(
     if not folder.is_dir():
         record(
             Reason.MISSING_CLIP_FOLDER,
-            f"sheet row {row['sheet_row']}: folder {folder} does not exist",
+            f"sheet row {row['sheet_row']}: folder {folder} does not exist"
+            + near_miss_hint(folder),
             "rejected",
         )
         return None
-    available, ambiguity = list_frames(folder)
+    try:
+        available, ambiguity = list_frames(folder)
+    except OSError as exc:
+        record(
+            Reason.UNREADABLE_FILE,
+            f"folder {folder} cannot be listed ({exc.strerror or exc}); check its permissions",
+            "rejected",
+        )
+        return None
+    if problem := _outside_frames(row, available):
+        record(Reason.INVALID_KEY_FRAME, f"sheet row {row['sheet_row']}: {problem}", "rejected")
+        return None
     selection = select_frames(
         available, row["onset"], row["apex"], row["offset"], between=between, tolerance=tolerance
     )
@@ -96,6 +129,15 @@ def _with_frames(
             "rejected",
         )
         return None
+    for name in selection.files:
+        target = (folder / name).resolve()
+        if not target.is_relative_to(root):
+            record(
+                Reason.UNSAFE_PATH,
+                f"frame {name} is a link to {target}, outside the dataset root {root}",
+                "rejected",
+            )
+            return None
     for text in selection.substitutions:
         record(Reason.FRAME_SUBSTITUTED, text, "patched")
     return {
@@ -105,6 +147,39 @@ def _with_frames(
         "frame_numbers": selection.numbers,
         "substitutions": selection.substitutions,
     }
+
+
+def near_miss_hint(folder: Path) -> str:
+    """A hint naming folders that differ from ``folder`` only in case, Unicode form or
+    surrounding spaces (as copies between Windows, macOS and Linux leave them), or ''."""
+
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).strip().casefold()
+
+    for level in (folder.parent, folder):  # the subject folder, then the clip folder
+        if level.parent.is_dir() and not level.is_dir():
+            try:
+                alike = [p.name for p in level.parent.iterdir() if key(p.name) == key(level.name)]
+            except OSError:
+                return ""
+            if alike:
+                return f"; {level.parent / alike[0]} differs only in case or spelling: rename it"
+            return ""
+    return ""
+
+
+def _outside_frames(row: dict[str, Any], available: dict[int, str]) -> str:
+    """Which key frame lies outside the folder's frame numbers (if it has any), or ''."""
+    if not available:
+        return ""
+    first, last = min(available), max(available)
+    for role in ("onset", "apex", "offset"):
+        if not first <= row[role] <= last:
+            return (
+                f"{role} frame {row[role]} is outside the folder's frames {first}-{last}; "
+                "check the sheet's frame numbers"
+            )
+    return ""
 
 
 def _empty_candidates() -> pd.DataFrame:

@@ -21,19 +21,25 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from microexpression_pipeline.pipelines.ingestion.decoding import (
+    FrameFileError,
+    blank_problem,
+    decode_file,
+    read_frame_file,
+    to_uint8,
+)
 from microexpression_pipeline.pipelines.ingestion.faces import (
-    CropTransform,
+    FACE_COLUMNS,
     Face,
     FaceDetector,
     aligned_crop,
     apply_crop,
     best_face,
     centre_crop,
-    decode_frame,
     default_detector,
     detect_batch,
     detection_image,
-    frame_size,
+    face_fields,
 )
 from microexpression_pipeline.pipelines.ingestion.frames import apex_position, frames_per_clip
 from microexpression_pipeline.pipelines.ingestion.quarantine import (
@@ -42,26 +48,6 @@ from microexpression_pipeline.pipelines.ingestion.quarantine import (
     quarantine_table,
 )
 from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
-
-FACE_COLUMNS = (
-    "face_found",
-    "detection_frame",
-    "face_confidence",
-    "face_x",
-    "face_y",
-    "face_w",
-    "face_h",
-    "left_eye_x",
-    "left_eye_y",
-    "right_eye_x",
-    "right_eye_y",
-    "crop_centre_x",
-    "crop_centre_y",
-    "crop_side",
-    "crop_angle",
-    "frame_height",
-    "frame_width",
-)
 
 
 @dataclass
@@ -86,42 +72,26 @@ class _ClipWork:
         )
 
 
-def _check_bytes(path: Path) -> tuple[bytes | None, str]:
-    """The file's bytes, or None and why it cannot be a usable frame."""
-    if not path.is_file():
-        return None, f"{path.name} is missing"
-    data = path.read_bytes()
-    if path.suffix.lower() in {".jpg", ".jpeg"}:
-        if not data.startswith(b"\xff\xd8"):
-            return None, f"{path.name} is not a JPEG (no start-of-image marker)"
-        if b"\xff\xd9" not in data[-1024:]:
-            return None, f"{path.name} is truncated (no end-of-image marker)"
-    return data, ""
-
-
 def _prepare_detection(work: _ClipWork, role: str, position: int, max_side: int) -> None:
     """Decode the frame at ``position`` (the ``role`` frame) into a downscaled RGB copy."""
-    name = work.row["frame_files"][position]
-    data, problem = _check_bytes(Path(work.row["source_folder"]) / name)
-    size = frame_size(data) if data is not None else None
-    decoded = None
-    if size is not None:
-        decoded = decode_frame(data, gray=False, min_scale=min(1.0, max_side / max(size)))
-    if decoded is None:
-        work.reject(Reason.CORRUPT_FRAME, problem or f"{name} cannot be decoded")
+    path = Path(work.row["source_folder"]) / work.row["frame_files"][position]
+    try:
+        image, scale, _ = decode_file(path, gray=False, max_side=max_side)
+    except FrameFileError as problem:
+        work.reject(problem.reason, problem.detail)
         return
-    image, scale, _ = decoded
     small, extra = detection_image(image, max_side)
     work.small[role] = (small, scale * extra)
 
 
 def _read_detection_frames(work: _ClipWork, max_side: int) -> _ClipWork:
-    """Check every frame file and prepare the onset frame for detection."""
+    """Check that every frame file can be read, and prepare the onset frame for detection."""
     folder = Path(work.row["source_folder"])
     for name in work.row["frame_files"]:
-        data, problem = _check_bytes(folder / name)
-        if data is None:
-            work.reject(Reason.CORRUPT_FRAME, problem)
+        try:
+            read_frame_file(folder / name)
+        except FrameFileError as problem:
+            work.reject(problem.reason, problem.detail)
             return work
     _prepare_detection(work, "onset", 0, max_side)
     return work
@@ -172,18 +142,25 @@ def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _Clip
     crop = aligned_crop(work.face, margin) if work.face is not None else None
     min_scale = min(1.0, 2.0 * size / crop.side) if crop is not None else 1.0
     frames, scales, shapes = [], set(), set()
-    for name in work.row["frame_files"]:
-        data, problem = _check_bytes(folder / name)
-        decoded = decode_frame(data, gray=True, min_scale=min_scale) if data is not None else None
-        if decoded is None:
-            work.reject(Reason.CORRUPT_FRAME, problem or f"{name} cannot be decoded")
-            return work
-        frames.append(decoded[0])
-        scales.add(decoded[1])
-        shapes.add(decoded[2])
+    try:
+        for name in work.row["frame_files"]:
+            image, scale, shape = decode_file(folder / name, gray=True, min_scale=min_scale)
+            frames.append(image)
+            scales.add(scale)
+            shapes.add(shape)
+    except FrameFileError as problem:
+        work.reject(problem.reason, problem.detail)
+        return work
     if len(shapes) != 1 or len(scales) != 1:
         work.reject(Reason.CORRUPT_FRAME, f"frames of different sizes {sorted(shapes)}")
         return work
+    frames, depth_note = to_uint8(frames)
+    for name, frame in zip(work.row["frame_files"], frames, strict=True):
+        if problem := blank_problem(frame):
+            work.reject(Reason.BLANK_FRAME, f"{name} {problem}")
+            return work
+    if depth_note:
+        work.notes.append(depth_note)
     (height, width), scale = shapes.pop(), scales.pop()
     if crop is not None:
         if work.used == "apex":
@@ -209,36 +186,8 @@ def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _Clip
         )
         return work
     work.clip = np.stack([apply_crop(f, crop, size, scale) for f in frames]).astype(np.uint8)
-    work.fields = _face_fields(work.face, work.used, crop, height, width)
+    work.fields = face_fields(work.face, work.used, crop, height, width)
     return work
-
-
-def _face_fields(
-    face: Face | None, used: str, crop: CropTransform, height: int, width: int
-) -> dict[str, Any]:
-    """The ``FACE_COLUMNS`` of one clip (NaN where no face was found)."""
-    nan = float("nan")
-    x, y, w, h = face.box if face is not None else (nan,) * 4
-    (lx, ly), (rx, ry) = (face.left_eye, face.right_eye) if face is not None else ((nan,) * 2,) * 2
-    return {
-        "face_found": face is not None,
-        "detection_frame": used,
-        "face_confidence": face.confidence if face is not None else nan,
-        "face_x": x,
-        "face_y": y,
-        "face_w": w,
-        "face_h": h,
-        "left_eye_x": lx,
-        "left_eye_y": ly,
-        "right_eye_x": rx,
-        "right_eye_y": ry,
-        "crop_centre_x": crop.centre[0],
-        "crop_centre_y": crop.centre[1],
-        "crop_side": crop.side,
-        "crop_angle": crop.angle,
-        "frame_height": height,
-        "frame_width": width,
-    }
 
 
 def _process(

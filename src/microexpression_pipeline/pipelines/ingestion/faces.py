@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
@@ -12,7 +11,6 @@ from typing import Any, Protocol
 
 import cv2
 import numpy as np
-from PIL import Image
 
 logger = logging.getLogger(__name__)
 
@@ -140,46 +138,6 @@ def centre_crop(height: int, width: int) -> CropTransform:
     return CropTransform((width / 2, height / 2), float(min(height, width)), 0.0)
 
 
-_REDUCED = {
-    True: {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
-           4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8},
-    False: {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
-            4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8},
-}  # fmt: skip
-
-
-def frame_size(data: bytes) -> tuple[int, int] | None:
-    """(height, width) from an image file's header, or None if it is not an image."""
-    try:
-        with Image.open(io.BytesIO(data)) as header:
-            width, height = header.size
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-    return height, width
-
-
-def decode_frame(
-    data: bytes, *, gray: bool, min_scale: float = 1.0
-) -> tuple[np.ndarray, float, tuple[int, int]] | None:
-    """Decode an image file's bytes, reduced by 2, 4 or 8 while the scale stays >= min_scale.
-
-    JPEGs are reduced during decoding (much faster for large frames). Returns the image
-    (grayscale, or RGB), its scale relative to the raw frame and the raw (height, width);
-    None when the bytes cannot be decoded.
-    """
-    size = frame_size(data)
-    if size is None:
-        return None
-    height, width = size
-    factor = max(r for r in (1, 2, 4, 8) if r == 1 or 1.0 / r >= min_scale)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[gray][factor])
-    if image is None or image.size == 0:
-        return None
-    if not gray:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return image, image.shape[1] / width, (height, width)
-
-
 def apply_crop(
     gray: np.ndarray, crop: CropTransform, out_size: int, source_scale: float = 1.0
 ) -> np.ndarray:
@@ -229,3 +187,52 @@ def raw_to_crop(point: tuple[float, float], crop: CropTransform, out_size: int) 
     """Where a raw-pixel point lands in the crop (for checks and drawings)."""
     matrix = crop.matrix(out_size)
     return matrix @ np.array([point[0], point[1], 1.0])
+
+
+FACE_COLUMNS = (
+    "face_found",
+    "detection_frame",
+    "face_confidence",
+    "face_x",
+    "face_y",
+    "face_w",
+    "face_h",
+    "left_eye_x",
+    "left_eye_y",
+    "right_eye_x",
+    "right_eye_y",
+    "crop_centre_x",
+    "crop_centre_y",
+    "crop_side",
+    "crop_angle",
+    "frame_height",
+    "frame_width",
+)
+
+
+def face_fields(
+    face: Face | None, used: str, crop: CropTransform, height: int, width: int
+) -> dict[str, Any]:
+    """The ``FACE_COLUMNS`` of one clip (NaN where no face was found)."""
+    nan = float("nan")
+    x, y, w, h = face.box if face is not None else (nan,) * 4
+    (lx, ly), (rx, ry) = (face.left_eye, face.right_eye) if face is not None else ((nan,) * 2,) * 2
+    return {
+        "face_found": face is not None,
+        "detection_frame": used,
+        "face_confidence": face.confidence if face is not None else nan,
+        "face_x": x,
+        "face_y": y,
+        "face_w": w,
+        "face_h": h,
+        "left_eye_x": lx,
+        "left_eye_y": ly,
+        "right_eye_x": rx,
+        "right_eye_y": ry,
+        "crop_centre_x": crop.centre[0],
+        "crop_centre_y": crop.centre[1],
+        "crop_side": crop.side,
+        "crop_angle": crop.angle,
+        "frame_height": height,
+        "frame_width": width,
+    }

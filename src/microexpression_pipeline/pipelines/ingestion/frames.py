@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 
@@ -27,13 +27,15 @@ def frame_number_from_name(name: str) -> int | None:
 def list_frames(folder: str | Path) -> tuple[dict[int, str], list[str]]:
     """Frame number -> file name for the images of ``folder``, plus notes on ambiguities.
 
-    When two files carry the same number (``img046.jpg`` and ``img46.jpg``), the first in
-    sorted order is used and the other is noted.
+    Hidden files (``.name``, such as the ``._name.jpg`` files macOS leaves on other file
+    systems) are ignored. When two files carry the same number (``img046.jpg`` and
+    ``img46.jpg``), the first in sorted order is used and the other is noted. Raises
+    ``OSError`` if the folder cannot be listed.
     """
     frames: dict[int, str] = {}
     notes: list[str] = []
     for entry in sorted(Path(folder).iterdir(), key=lambda p: p.name):
-        if not entry.is_file():
+        if entry.name.startswith(".") or not entry.is_file():
             continue
         number = frame_number_from_name(entry.name)
         if number is None:

@@ -1,4 +1,4 @@
-"""Metadata sheets: reading (.xlsx / .csv, header row found), normalisation, validation.
+"""Metadata sheets: normalisation and validation (reading them is in ``sheet_files``).
 
 Both SAMM and CASME II sheets are normalised to one candidate clip table. Rows that cannot
 be used are never dropped silently: they go to the quarantine with a reason, and rows that
@@ -7,7 +7,6 @@ were patched (a configured correction, an apex fallback) are kept and recorded t
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,133 +15,22 @@ from typing import Any
 
 import pandas as pd
 
-from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_record
 from microexpression_pipeline.pipelines.ingestion.schema import Correction
+from microexpression_pipeline.pipelines.ingestion.sheet_files import is_blank as _is_blank
 
-# Column names are compared after lower-casing and removing spaces, underscores and dashes,
-# so "Onset Frame" (SAMM) and "OnsetFrame" (CASME II) are the same column.
-SHEET_COLUMNS: dict[str, dict[str, str]] = {
-    "samm": {
-        "subject": "Subject",
-        "filename": "Filename",
-        "onset": "Onset Frame",
-        "apex": "Apex Frame",
-        "offset": "Offset Frame",
-        "action_units": "Action Units",
-        "emotion": "Estimated Emotion",
-    },
-    "casme2": {
-        "subject": "Subject",
-        "filename": "Filename",
-        "onset": "OnsetFrame",
-        "apex": "ApexFrame",
-        "offset": "OffsetFrame",
-        "action_units": "Action Units",
-        "emotion": "Estimated Emotion",
-    },
-}
-HEADER_SEARCH_ROWS = 60
 MISSING_APEX_MARKERS = frozenset({"", "/", "-", "nan", "none", "n/a", "na"})
 
 
-class SheetFormatError(InputError, ValueError):
-    """A metadata sheet is empty or lacks required columns."""
-
-
-def normalise_column_name(name: Any) -> str:
-    """Lower-case a header cell and drop spaces, underscores and dashes."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return ""
-    return re.sub(r"[\s_\-]+", "", str(name)).lower()
-
-
-def _raw_rows(path: Path) -> list[list[Any]]:
-    """All cells of the first sheet (xlsx) or of the file (csv), no header interpretation."""
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm", ".xls"}:
-        frame = pd.read_excel(path, header=None, dtype=object, sheet_name=0)
-        return [list(row) for row in frame.itertuples(index=False, name=None)]
-    if suffix in {".csv", ".txt"}:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return [list(row) for row in csv.reader(handle)]
-    raise SheetFormatError(
-        f"{path}: unsupported metadata file type {suffix!r}; use .xlsx or .csv "
-        "(set ingestion.sources.<data_source>.<source>.metadata)."
-    )
-
-
-def _is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return str(value).strip() == ""
-
-
-def read_metadata_sheet(path: str | Path, sheet_format: str) -> pd.DataFrame:
-    """Read a metadata sheet, finding its header row (title rows above it are skipped).
-
-    Returns the rows below the header as strings-or-values with the original column names,
-    plus ``sheet_row`` (1-based row number in the file, as a spreadsheet shows it).
-    Raises ``SheetFormatError`` naming the file and the missing columns.
-    """
-    path = Path(path)
-    if sheet_format not in SHEET_COLUMNS:
-        raise SheetFormatError(
-            f"{path}: unknown sheet format {sheet_format!r}; valid: {', '.join(SHEET_COLUMNS)}"
-        )
-    if not path.is_file():
-        raise SheetFormatError(
-            f"{path}: metadata sheet not found; check ingestion.sources.*.metadata."
-        )
-    rows = _raw_rows(path)
-    if not any(not _is_blank(cell) for row in rows for cell in row):
-        raise SheetFormatError(f"{path}: the metadata sheet is empty.")
-    required = SHEET_COLUMNS[sheet_format]
-    wanted = {normalise_column_name(name): name for name in required.values()}
-    best_row, best_found = -1, set()
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found = {normalise_column_name(cell) for cell in row} & set(wanted)
-        if len(found) > len(best_found):
-            best_row, best_found = index, found
-        if found == set(wanted):
-            break
-    if best_found != set(wanted):
-        missing = [wanted[key] for key in wanted if key not in best_found]
-        where = f"best header candidate: row {best_row + 1}" if best_row >= 0 else "no header"
-        raise SheetFormatError(
-            f"{path}: not a {sheet_format} metadata sheet; missing columns "
-            f"{missing} ({where}, searched the first {HEADER_SEARCH_ROWS} rows). "
-            f"Expected columns: {list(required.values())}."
-        )
-    header = rows[best_row]
-    names = [
-        str(cell).strip() if not _is_blank(cell) else f"unnamed_{i}"
-        for i, cell in enumerate(header)
-    ]
-    body = []
-    for offset, row in enumerate(rows[best_row + 1 :], start=best_row + 2):
-        if all(_is_blank(cell) for cell in row):
-            continue
-        padded = list(row) + [None] * (len(names) - len(row))
-        body.append({**dict(zip(names, padded, strict=False)), "sheet_row": offset})
-    if not body:
-        raise SheetFormatError(f"{path}: the metadata sheet has a header but no data rows.")
-    frame = pd.DataFrame(body)
-    by_norm = {normalise_column_name(name): name for name in names}
-    rename = {by_norm[normalise_column_name(col)]: key for key, col in required.items()}
-    return frame.rename(columns=rename)
-
-
 def parse_frame_number(value: Any) -> int | None:
-    """An integer frame number from a cell (int, integral float or digit string), else None."""
+    """A frame number (>= 0) from a cell (int, integral float or digit string), else None."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if value >= 0 else None
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() else None
+        usable = math.isfinite(value) and value.is_integer() and value >= 0
+        return int(value) if usable else None
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.0+)?", text):
         return int(float(text))
@@ -202,6 +90,17 @@ def _correction_lookup(
     return lookup
 
 
+def _degenerate(onset: int, apex: int, offset: int) -> str:
+    """What is degenerate about the key frames (a zero-length event, an apex on the onset or
+    offset frame), or ''."""
+    if onset == offset:
+        return f"onset = apex = offset = {onset}: a zero-length event shows no movement"
+    if apex in (onset, offset):
+        which, interval = ("onset", "onset-apex") if apex == onset else ("offset", "apex-offset")
+        return f"apex {apex} is the {which} frame: the {interval} frames are one frame repeated"
+    return ""
+
+
 # A checked sheet row: the first columns of the clip index.
 ROW_COLUMNS = ("dataset", "subject", "clip_id", "onset", "apex", "offset", "emotion",
                "action_units", "source_folder", "sheet_row", "notes")  # fmt: skip
@@ -215,8 +114,12 @@ def normalise_sheet(
     root: str | Path,
     known_emotions: set[str],
     corrections: Sequence[Correction],
+    apex_on_key_frame: str = "keep",
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Normalise a sheet to candidate clips; return them and the quarantine records.
+
+    A zero-length event (onset = offset) is rejected; an apex on the onset or offset frame
+    is rejected or kept with a note, as ``apex_on_key_frame`` (``quarantine`` | ``keep``) says.
 
     Candidate columns: dataset, subject, clip_id, onset, apex, offset, emotion,
     action_units, source_folder, sheet_row, notes (list of str).
@@ -290,7 +193,8 @@ def normalise_sheet(
                 subject,
                 Reason.INVALID_KEY_FRAME,
                 f"{where}: onset {_cell_text(values['onset'])!r} / offset "
-                f"{_cell_text(values['offset'])!r} must be frame numbers",
+                f"{_cell_text(values['offset'])!r} must be "
+                "frame numbers (whole numbers, 0 or more)",
             )
             continue
         if offset < onset:
@@ -308,7 +212,8 @@ def normalise_sheet(
                     clip_id,
                     subject,
                     Reason.INVALID_KEY_FRAME,
-                    f"{where}: apex {apex_text!r} is not a frame number",
+                    f"{where}: apex {apex_text!r} is not a frame number "
+                    "(a whole number, 0 or more)",
                 )
                 continue
             apex = (onset + offset) // 2
@@ -326,6 +231,19 @@ def normalise_sheet(
                 "add a row to ingestion.corrections if the true apex is known",
             )
             continue
+        problem = _degenerate(onset, apex, offset)
+        if problem and (onset == offset or apex_on_key_frame == "quarantine"):
+            fix = "" if onset == offset else "; set ingestion.apex_on_key_frame: keep to keep it"
+            reject(clip_id, subject, Reason.DEGENERATE_KEY_FRAMES, f"{where}: {problem}{fix}")
+            continue
+        if problem:
+            text = f"{problem} (kept: ingestion.apex_on_key_frame is keep)"
+            notes.append(text)
+            records.append(
+                quarantine_record(
+                    dataset, clip_id, subject, Reason.APEX_ON_KEY_FRAME, text, "noted"
+                )
+            )
 
         emotion = _cell_text(row["emotion"])
         if emotion.lower() not in known_emotions:

@@ -14,6 +14,7 @@ from microexpression_pipeline.pipelines.ingestion.contact_sheets import (
     crop_contact_sheet,
     detection_contact_sheet,
 )
+from microexpression_pipeline.pipelines.ingestion.coverage import check_coverage
 from microexpression_pipeline.pipelines.ingestion.extraction import extract_all
 from microexpression_pipeline.pipelines.ingestion.faces import FaceDetector
 from microexpression_pipeline.pipelines.ingestion.frames import apex_position, frames_per_clip
@@ -55,14 +56,30 @@ def build_clip_index(
         corrections=ingestion.corrections,
         between=ingestion.frames_between_key_frames,
         tolerance=ingestion.missing_frame_tolerance,
+        apex_on_key_frame=ingestion.apex_on_key_frame,
+        min_kept_fraction=ingestion.min_kept_fraction,
     )
 
 
 def extract_clips(
-    candidates: pd.DataFrame, ingestion: IngestionParams, detector: FaceDetector | None = None
+    candidates: pd.DataFrame,
+    raw_source: Mapping[str, Any],
+    sheet_stats: Mapping[str, Any],
+    ingestion: IngestionParams,
+    detector: FaceDetector | None = None,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Find each clip's face once, then align and crop all its frames."""
-    return extract_all(candidates, ingestion, detector)
+    """Find each clip's face once, then align and crop all its frames; fails (saving
+    nothing) if fewer than ``ingestion.min_kept_fraction`` of the sheet's rows are kept."""
+    payload, index, quarantine, timing = extract_all(candidates, ingestion, detector)
+    check_coverage(
+        "extraction",
+        raw_source,
+        rows_read=int(sheet_stats["rows_read"]),
+        kept=len(index),
+        rejections=quarantine.to_dict("records"),
+        min_fraction=ingestion.min_kept_fraction,
+    )
+    return payload, index, quarantine, timing
 
 
 def summarise_ingestion(

@@ -29,7 +29,7 @@ def source_template() -> Pipeline:
             ),
             node(
                 extract_clips,
-                ["clip_candidates", "params:ingestion"],
+                ["clip_candidates", "raw_source", "sheet_stats", "params:ingestion"],
                 ["clips", "clip_index", "extraction_quarantine", "extraction_timing"],
                 name="extract_clips",
             ),

@@ -1,4 +1,4 @@
-"""Quarantine records: every rejected or patched clip, with its reason."""
+"""Quarantine records: every rejected, patched or noted clip, with its reason."""
 
 from __future__ import annotations
 
@@ -9,34 +9,42 @@ from typing import Any
 import pandas as pd
 
 QUARANTINE_COLUMNS = ("dataset", "subject", "clip_id", "reason", "detail", "action")
+# rejected: not kept; patched: kept with a change; noted: kept as given, with a remark.
+ACTIONS = ("rejected", "patched", "noted")
 
 
 class Reason(StrEnum):
-    """Why a clip was rejected (``action=rejected``) or changed (``action=patched``)."""
+    """Why a clip was rejected (``action=rejected``), changed (``action=patched``) or kept
+    as given but remarked on (``action=noted``)."""
 
     UNSAFE_PATH = "unsafe_path"
     INVALID_SUBJECT = "invalid_subject"
     INVALID_KEY_FRAME = "invalid_key_frame"
+    DEGENERATE_KEY_FRAMES = "degenerate_key_frames"
     APEX_OUTSIDE_RANGE = "apex_outside_range"
     UNKNOWN_EMOTION = "unknown_emotion"
     DUPLICATE_CLIP_ID = "duplicate_clip_id"
     MISSING_CLIP_FOLDER = "missing_clip_folder"
     MISSING_FRAME = "missing_frame"
     CORRUPT_FRAME = "corrupt_frame"
+    UNREADABLE_FILE = "unreadable_file"
+    BLANK_FRAME = "blank_frame"
     NO_FACE = "no_face"
     # patches
     CORRECTED = "corrected"
     APEX_FALLBACK = "apex_fallback"
     FRAME_SUBSTITUTED = "frame_substituted"
     CENTRE_CROP = "centre_crop"
+    # notes
+    APEX_ON_KEY_FRAME = "apex_on_key_frame"
 
 
 def quarantine_record(
     dataset: str, clip_id: str, subject: str, reason: Reason, detail: str, action: str
 ) -> dict[str, Any]:
-    """One quarantine row; ``action`` is ``rejected`` or ``patched``."""
-    if action not in {"rejected", "patched"}:
-        raise ValueError(f"action must be 'rejected' or 'patched', got {action!r}")
+    """One quarantine row; ``action`` is one of ``ACTIONS``."""
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
     return {
         "dataset": dataset,
         "subject": str(subject),

@@ -50,6 +50,8 @@ class IngestionParams(StrictSection):
     detection_batch_size: int = Field(ge=1, le=256)
     min_face_confidence: float = Field(ge=0.0, le=1.0)
     no_face: Literal["quarantine", "centre_crop"]
+    apex_on_key_frame: Literal["keep", "quarantine"]
+    min_kept_fraction: float = Field(ge=0.0, le=1.0)
     workers: int = Field(ge=1, le=64)
     known_emotions: list[str]
     corrections: list[Correction]

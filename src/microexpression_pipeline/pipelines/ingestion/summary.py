@@ -32,6 +32,7 @@ def ingestion_summary(
     """The summary (also logged); raises if a sheet row is neither kept nor rejected."""
     rejected = quarantine[quarantine["action"] == "rejected"]
     patched = quarantine[quarantine["action"] == "patched"]
+    noted = quarantine[quarantine["action"] == "noted"]
     kept = len(clip_index)
     rows_read = int(sheet_stats["rows_read"])
     if kept + len(rejected) != rows_read:
@@ -53,6 +54,7 @@ def ingestion_summary(
         "patched_kept_clips": len(set(patched["clip_id"]) & kept_ids),
         "rejected_by_reason": dict(sorted(Counter(rejected["reason"]).items())),
         "patched_by_reason": dict(sorted(Counter(patched["reason"]).items())),
+        "noted_by_reason": dict(sorted(Counter(noted["reason"]).items())),
         "face_found": face_found,
         "face_found_rate": face_found / attempted if attempted else 0.0,
         "frames_per_clip": frames_per_clip,
@@ -85,4 +87,5 @@ def summary_metrics(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     }
     numbers |= {f"rejected.{k}": float(v) for k, v in summary["rejected_by_reason"].items()}
     numbers |= {f"patched.{k}": float(v) for k, v in summary["patched_by_reason"].items()}
+    numbers |= {f"noted.{k}": float(v) for k, v in summary.get("noted_by_reason", {}).items()}
     return {key: {"value": value, "step": 0} for key, value in sorted(numbers.items())}
