@@ -5,6 +5,7 @@ reason; every other clip is stored exactly as from the clean copy."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -144,3 +145,44 @@ def test_unreadable_frame_rejected(
     _assert_only_rejected(
         result, clean, "unreadable_file", detail="006_00046.jpg cannot be read (Permission denied)"
     )
+
+
+def test_padding_after_the_end_marker_is_accepted(
+    image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector
+):
+    """Cameras may pad a JPEG after its end marker: the image itself is intact."""
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
+    frame = root / FOLDER / "006_00044.jpg"
+    frame.write_bytes(frame.read_bytes() + bytes(4096))
+    clips, index, quarantine = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
+    assert quarantine.empty and list(index["clip_id"]) == CLEAN_IDS
+    np.testing.assert_array_equal(clips["clips"], clean[0]["clips"])
+
+
+def test_unlistable_clip_folder_rejected(
+    image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector, monkeypatch
+):
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
+    locked = root / FOLDER
+    iterdir = Path.iterdir
+
+    def guarded(path: Path):
+        if path == locked:
+            raise PermissionError(13, os.strerror(13), str(path))
+        return iterdir(path)
+
+    monkeypatch.setattr(Path, "iterdir", guarded)
+    result = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
+    _assert_only_rejected(
+        result, clean, "unreadable_file", detail="cannot be listed (Permission denied)"
+    )
+
+
+def test_clip_folder_that_is_a_file_rejected(
+    image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector
+):
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
+    shutil.rmtree(root / FOLDER)
+    (root / FOLDER).write_bytes(b"")
+    result = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
+    _assert_only_rejected(result, clean, "missing_clip_folder", detail="is a file, not a folder")

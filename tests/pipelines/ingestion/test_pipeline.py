@@ -188,6 +188,15 @@ def test_unknown_data_source_and_missing_root_are_named(tmp_path, ingestion_para
     params = {**ingestion_params, "sources": {"real": {"samm": missing}}}
     with pytest.raises(FileNotFoundError, match=r"ingestion\.sources\.real\.samm\.root"):
         prepare_raw_sources("real", IngestionParams.model_validate(params), synthetic, 1)
+    (tmp_path / "SAMM").write_text("a file where the frame folder should be")
+    with pytest.raises(RawDataError, match=r"samm\.root: .*SAMM is not a folder"):
+        prepare_raw_sources("real", IngestionParams.model_validate(params), synthetic, 1)
+    sheet_dir = {**missing, "root": str(tmp_path / "frames"), "metadata": str(tmp_path / "m")}
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "m").mkdir()
+    params = {**ingestion_params, "sources": {"real": {"samm": sheet_dir}}}
+    with pytest.raises(RawDataError, match=r"samm\.metadata: .*m is not a file"):
+        prepare_raw_sources("real", IngestionParams.model_validate(params), synthetic, 1)
 
 
 def test_parameter_schema_names_the_bad_key(ingestion_params):

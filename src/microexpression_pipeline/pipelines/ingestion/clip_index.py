@@ -100,7 +100,8 @@ def _with_frames(
     if not folder.is_dir():
         record(
             Reason.MISSING_CLIP_FOLDER,
-            f"sheet row {row['sheet_row']}: folder {folder} does not exist"
+            f"sheet row {row['sheet_row']}: folder {folder} "
+            + ("is a file, not a folder" if folder.exists() else "does not exist")
             + near_miss_hint(folder),
             "rejected",
         )

@@ -79,6 +79,13 @@ def existing_paths(data_source: str, specs: list[dict[str, Any]]) -> tuple[dict[
                         f"exist; download the dataset there, point {key} at it, or set "
                         f"ingestion.sources.{data_source}.{spec['name']}.enabled: false"
                     )
+                kind = "a folder" if key == "root" else "a file"
+                if path.is_dir() != (key == "root"):
+                    raise RawDataError(
+                        f"ingestion.sources.{data_source}.{spec['name']}.{key}: {path} is not "
+                        f"{kind}; point {key} at the dataset's "
+                        + ("frame folder" if key == "root" else "metadata sheet")
+                    )
                 spec[key] = str(path.resolve())
         checked.append(spec)
     return tuple(checked)
