@@ -186,3 +186,15 @@ def test_clip_folder_that_is_a_file_rejected(
     (root / FOLDER).write_bytes(b"")
     result = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
     _assert_only_rejected(result, clean, "missing_clip_folder", detail="is a file, not a folder")
+
+
+def test_png_named_jpg_read_by_content(
+    image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector
+):
+    root, sheet = copy_dataset(*image_dataset, tmp_path)
+    frame = root / FOLDER / "006_00044.jpg"
+    pixels = cv2.imread(str(frame), cv2.IMREAD_GRAYSCALE)
+    frame.write_bytes(cv2.imencode(".png", pixels)[1].tobytes())
+    clips, index, quarantine = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
+    assert quarantine.empty and list(index["clip_id"]) == CLEAN_IDS
+    np.testing.assert_array_equal(clips["clips"], clean[0]["clips"])  # same pixels, lossless

@@ -96,3 +96,12 @@ def test_apex_on_onset_or_offset_follows_the_policy(
     detail = _only(quarantine, "degenerate_key_frames", "rejected")
     assert "ingestion.apex_on_key_frame: keep" in detail
     assert sorted(candidates["clip_id"]) == CLEAN_IDS
+
+
+def test_short_interval_noted_as_repeated_frames(tmp_path, ingestion_params, label_mappings):
+    row = samm_row(7, EXTRA, 5, 7, 20)  # 3 frames wanted between onset 5 and apex 7
+    candidates, quarantine, stats = _index(tmp_path, ingestion_params, label_mappings, row)
+    detail = _only(quarantine, "repeated_frames", "noted")
+    kept = candidates.set_index("clip_id").loc[EXTRA]
+    assert f"the 9 selected are {kept['frame_numbers']}" in detail
+    assert len(set(kept["frame_numbers"])) < 9 and len(candidates) == stats["rows_read"]

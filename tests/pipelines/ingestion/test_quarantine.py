@@ -64,6 +64,9 @@ BROKEN_ROWS = {
     "absolute_filename": (samm_row(6, "/etc/passwd", 1, 5, 9), "unsafe_path"),
     "dotdot_subject": (samm_row("..", "006_1_2", 1, 5, 9), "unsafe_path"),
     "subject_not_number": (samm_row("abc", "abc_1", 1, 5, 9), "invalid_subject"),
+    # an empty cell, as merged cells read: not mistaken for a path attack
+    "subject_empty": (samm_row(None, "007_1_1", 1, 5, 9), "invalid_subject"),
+    "filename_empty": (samm_row(7, None, 1, 5, 9), "missing_clip_folder"),
 }
 
 

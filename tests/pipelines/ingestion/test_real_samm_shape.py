@@ -58,10 +58,14 @@ def test_real_shape_index(real_sheet, tmp_path, ingestion_params, label_mappings
     assert len(candidates) == 159 and candidates["subject"].nunique() == 29
     assert set(candidates["subject"].str.len()) == {3}
     assert candidates["clip_id"].is_unique
-    patched = quarantine.set_index("clip_id")
-    assert set(quarantine["action"]) == {"patched"}
-    assert set(quarantine["reason"]) == {"corrected"}
+    patched = quarantine[quarantine["action"] == "patched"].set_index("clip_id")
+    noted = quarantine[quarantine["action"] == "noted"].set_index("clip_id")
+    assert set(quarantine["action"]) == {"patched", "noted"}
+    assert set(patched["reason"]) == {"corrected"}
     assert sorted(patched.index) == ["028_4_1", "032_3_1", "032_3_2"]
+    # apex 3 and 1 frames before the offset: 4 frames wanted in between, some repeated
+    assert set(noted["reason"]) == {"repeated_frames"}
+    assert sorted(noted.index) == ["017_3_3", "026_3_3"]
     index = candidates.set_index("clip_id")
     assert index.loc["028_4_1", "apex"] == 1105
     assert index.loc["032_3_1", "apex"] == 4945

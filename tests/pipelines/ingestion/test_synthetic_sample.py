@@ -55,7 +55,8 @@ def test_crops_centred_on_generated_face(
     ingestion = IngestionParams.model_validate(ingestion_params)
     candidates, quarantine, stats = build_clip_index(source, ingestion, label_mappings)
     assert len(candidates) == stats["rows_read"]
-    assert set(quarantine["action"]) <= {"patched"}
+    assert set(quarantine["action"]) <= {"patched", "noted"}
+    assert set(quarantine.loc[quarantine["action"] == "noted", "reason"]) <= {"repeated_frames"}
     candidates = candidates.head(3)
     clips, index, _, _ = extract_all(candidates, ingestion, mtcnn_detector)
     assert index["face_found"].all()

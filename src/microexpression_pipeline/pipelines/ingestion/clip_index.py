@@ -139,6 +139,15 @@ def _with_frames(
                 "rejected",
             )
             return None
+    on_key_frame = row["apex"] in (row["onset"], row["offset"])  # noted already
+    if len(set(selection.numbers)) < len(selection.numbers) and not on_key_frame:
+        record(
+            Reason.REPEATED_FRAMES,
+            f"onset {row['onset']}, apex {row['apex']}, offset {row['offset']} leave too few "
+            f"frames between them: the {len(selection.numbers)} selected are "
+            f"{selection.numbers}, some repeated",
+            "noted",
+        )
     for text in selection.substitutions:
         record(Reason.FRAME_SUBSTITUTED, text, "patched")
     return {

@@ -164,8 +164,10 @@ class FrameFileError(Exception):
 
 
 def read_frame_file(path: Path) -> bytes:
-    """The frame file's bytes; raises ``FrameFileError`` if it is missing, unreadable or not
-    the JPEG its name says (a cut or damaged one is found by decoding it)."""
+    """The frame file's bytes; raises ``FrameFileError`` if it is missing or unreadable.
+
+    Whether they are an intact image is found by decoding them (by content: a PNG named
+    ``.jpg`` is read as the PNG it is)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -175,10 +177,6 @@ def read_frame_file(path: Path) -> bytes:
             Reason.UNREADABLE_FILE,
             f"{path.name} cannot be read ({exc.strerror or exc}); check its permissions",
         ) from exc
-    if path.suffix.lower() in {".jpg", ".jpeg"} and not data.startswith(b"\xff\xd8"):
-        raise FrameFileError(
-            Reason.CORRUPT_FRAME, f"{path.name} is not a JPEG (no start-of-image marker)"
-        )
     return data
 
 

@@ -136,13 +136,22 @@ def normalise_sheet(
         where = f"sheet row {row['sheet_row']}"
         raw_subject, filename = _cell_text(row["subject"]), _cell_text(row["filename"])
         label = f"{raw_subject}/{filename}"
+        if not raw_subject or not filename:
+            empty = "Subject" if not raw_subject else "Filename"
+            reject(
+                filename or label,
+                raw_subject,
+                Reason.INVALID_SUBJECT if not raw_subject else Reason.MISSING_CLIP_FOLDER,
+                f"{where}: {empty} is empty (merged cells? every row needs its own value)",
+            )
+            continue
         if not _is_safe_component(raw_subject) or not _is_safe_component(filename):
             reject(
                 filename or label,
                 raw_subject,
                 Reason.UNSAFE_PATH,
-                f"{where}: Subject {raw_subject!r} / Filename {filename!r} is empty or would "
-                "resolve outside the dataset root (path separators, '..' or absolute path)",
+                f"{where}: Subject {raw_subject!r} / Filename {filename!r} would resolve "
+                "outside the dataset root (path separators, '..' or absolute path)",
             )
             continue
         subject = _subject_name(row["subject"], sheet_format)

@@ -37,6 +37,7 @@ class Reason(StrEnum):
     CENTRE_CROP = "centre_crop"
     # notes
     APEX_ON_KEY_FRAME = "apex_on_key_frame"
+    REPEATED_FRAMES = "repeated_frames"
 
 
 def quarantine_record(
