@@ -14,7 +14,11 @@ from typing import Any
 import pandas as pd
 
 from microexpression_pipeline.pipelines.ingestion.coverage import check_coverage
-from microexpression_pipeline.pipelines.ingestion.frames import list_frames, select_frames
+from microexpression_pipeline.pipelines.ingestion.frames import (
+    list_frames,
+    requested_frames,
+    select_frames,
+)
 from microexpression_pipeline.pipelines.ingestion.metadata import ROW_COLUMNS, normalise_sheet
 from microexpression_pipeline.pipelines.ingestion.quarantine import (
     Reason,
@@ -140,7 +144,8 @@ def _with_frames(
             )
             return None
     on_key_frame = row["apex"] in (row["onset"], row["offset"])  # noted already
-    if len(set(selection.numbers)) < len(selection.numbers) and not on_key_frame:
+    wanted = [f for _, f in requested_frames(row["onset"], row["apex"], row["offset"], between)]
+    if len(set(wanted)) < len(wanted) and not on_key_frame:
         record(
             Reason.REPEATED_FRAMES,
             f"onset {row['onset']}, apex {row['apex']}, offset {row['offset']} leave too few "
