@@ -76,7 +76,7 @@ def test_project_run_keeps_every_kedro_option() -> None:
     from kedro.framework.cli.project import run as kedro_run
 
     ours = cli.commands["run"]
-    assert [p.name for p in ours.params] == [p.name for p in kedro_run.params]
+    assert [p.name for p in ours.params] == [p.name for p in kedro_run.params] + ["verbose"]
     assert ours.params[[p.name for p in ours.params].index("params")].callback is split_params
     # Kedro's own command object is left untouched.
     kedro_params = kedro_run.params[[p.name for p in kedro_run.params].index("params")]
@@ -96,6 +96,7 @@ def _invoke(project: Path, *args: str):
         ("training.epochs:-1", ["training.epochs", "greater than or equal to 0", "-1"]),
         ("seed:-1", ["seed", "non-negative integer", "-1"]),
         ("seed:abc", ["seed", "'abc'"]),
+        ("data_source:nope", ["data_source", "'nope'", "synthetic, real"]),
     ],
 )
 def test_bad_values_stop_the_run_before_any_node(

@@ -24,6 +24,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.validation import ParameterValidationError
 from omegaconf import OmegaConf
 
+from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.parameters import WHERE
 
 PARAMS_HELP = """Extra parameters, overriding conf/. Items are separated by commas; each is
@@ -132,9 +133,31 @@ def _readable(error: ParameterValidationError) -> str:
     )
 
 
+def input_error(exc: BaseException) -> InputError | None:
+    """The user error (``InputError``) ``exc`` is or was caused by, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InputError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+VERBOSE = click.Option(
+    ["--verbose"],
+    is_flag=True,
+    default=False,
+    help="On an error in the input (a path, a data file, a parameter), show the traceback "
+    "too; without it only the message is shown (the run manifest keeps the traceback).",
+)
+
+
 def _project_run_command() -> click.Command:
-    """Kedro's ``run`` command with the ``--params`` parser replaced and ``model`` turned
-    into the nodes to run."""
+    """Kedro's ``run`` command with the ``--params`` parser replaced, ``model`` turned into
+    the nodes to run, and a user error ended by its message alone (``--verbose``: with its
+    traceback)."""
     command = copy.copy(kedro_run)
     params = []
     for option in kedro_run.params:
@@ -143,10 +166,10 @@ def _project_run_command() -> click.Command:
             option.callback = split_params
             option.help = PARAMS_HELP
         params.append(option)
-    command.params = params
+    command.params = [*params, VERBOSE]
     original = kedro_run.callback
 
-    def callback(*args: Any, **kwargs: Any) -> Any:
+    def callback(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
         try:
             model = _configured_model(kwargs["env"], kwargs["conf_source"], kwargs["params"])
             names = kwargs["pipelines"] or ([kwargs["pipeline"]] if kwargs["pipeline"] else [])
@@ -160,6 +183,16 @@ def _project_run_command() -> click.Command:
                 return original(*args, **kwargs)
         except ParameterValidationError as exc:
             raise click.UsageError(_readable(exc)) from exc
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            error = input_error(exc)
+            if error is None or verbose:
+                raise
+            raise click.ClickException(
+                f"{error}\n(The traceback is in this run's manifest under "
+                "data/09_manifests/; add --verbose to see it here.)"
+            ) from exc
 
     command.callback = callback
     return command

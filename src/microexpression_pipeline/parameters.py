@@ -108,7 +108,8 @@ def label_mapping_problems(mappings: Any) -> list[str]:
 
 def run_problems(params: Mapping[str, Any], models: Collection[str]) -> list[str]:
     """What is wrong with the keys shared by every pipeline: ``seed``, ``mode``, ``model``
-    (one of ``models``) and ``label_mappings``."""
+    (one of ``models``), ``label_mappings`` and ``data_source`` (a key of
+    ``ingestion.sources``)."""
     problems: list[str] = []
     for required in ("seed", "mode", "model", "label_mappings"):
         if required not in params:
@@ -123,6 +124,11 @@ def run_problems(params: Mapping[str, Any], models: Collection[str]) -> list[str
         problems.append(choice_problem("mode", params["mode"], list(mappings)))
     if "model" in params and params["model"] not in models:
         problems.append(choice_problem("model", params["model"], models))
+    ingestion = plain(params.get("ingestion"))
+    sources = ingestion.get("sources") if isinstance(ingestion, Mapping) else None
+    chosen = params.get("data_source")
+    if isinstance(sources, Mapping) and "data_source" in params and chosen not in sources:
+        problems.append(choice_problem("data_source", params["data_source"], list(sources)))
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,11 @@ class RunManifestHook:
 
     @hook_impl(tryfirst=True)
     def on_pipeline_error(self, error: Exception) -> None:
-        self._write("failed", f"{type(error).__name__}: {error}")
+        # The traceback is kept here: the terminal shows only a user error's message.
+        trace = "".join(traceback.format_exception(error))
+        self._write("failed", f"{type(error).__name__}: {error}", trace)
 
-    def _write(self, status: str, error: str | None) -> None:
+    def _write(self, status: str, error: str | None, trace: str | None = None) -> None:
         if self._catalog is None:
             return
         run_params = self._run_params
@@ -163,6 +166,7 @@ class RunManifestHook:
             "kedro_session_id": run_params.get("run_id"),
             "status": status,
             "error": error,
+            "traceback": trace,
             "started_at": self._started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "env": self._env,

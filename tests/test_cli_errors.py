@@ -1,0 +1,57 @@
+"""A user error (a path, a data file, a parameter) ends ``kedro run`` with its message alone;
+the traceback is in the run manifest, and on the terminal with ``--verbose``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kedro.framework.cli.cli import KedroCLI
+
+from microexpression_pipeline.cli import input_error
+from microexpression_pipeline.errors import InputError
+from microexpression_pipeline.pipelines.ingestion.raw_sources import RawDataError
+
+MISSING_ROOT = "ingestion.sources.real.samm.root"
+
+
+def _manifest(project: Path) -> dict:
+    (path,) = [
+        p for p in (project / "data" / "09_manifests").rglob("run_manifest.json") if p.is_file()
+    ]
+    return json.loads(path.read_text())
+
+
+def test_missing_dataset_ends_with_one_message(project_copy: Path, run_kedro) -> None:
+    """The real command line, on a project without the real datasets."""
+    result = run_kedro(project_copy, "run", "--pipeline=ingestion", "--params", "data_source:real")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    tail = output.strip().splitlines()[-2:]
+    assert tail[0].startswith(f"Error: {MISSING_ROOT}: data/01_raw/SAMM does not exist")
+    assert "add --verbose to see it here" in tail[1]
+    manifest = _manifest(project_copy)
+    assert manifest["status"] == "failed" and manifest["error"].startswith("RawDataError")
+    assert "Traceback (most recent call last)" in manifest["traceback"]
+    assert "raw_sources.py" in manifest["traceback"]
+
+
+def test_verbose_shows_the_traceback(project_copy: Path) -> None:
+    runner = CliRunner()
+    command = ["run", "--pipeline=ingestion", "--params", "data_source:real", "--verbose"]
+    with pytest.raises(RawDataError, match=MISSING_ROOT):
+        runner.invoke(KedroCLI(project_path=project_copy), command, catch_exceptions=False)
+
+
+def test_other_errors_keep_their_traceback() -> None:
+    plain = RuntimeError("a bug")
+    assert input_error(plain) is None
+    wrapped = RuntimeError("node failed")
+    wrapped.__cause__ = RawDataError("root missing")
+    assert isinstance(input_error(wrapped), InputError)
+    context = ValueError("while handling")
+    context.__context__ = InputError("bad sheet")
+    assert str(input_error(context)) == "bad sheet"
