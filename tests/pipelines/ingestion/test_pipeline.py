@@ -88,6 +88,7 @@ def test_outputs_saved_versioned_and_aligned(pipeline_run):
         summary = catalog.load(f"{source}.ingestion_summary")
         assert summary["rows_read"] == summary["kept"] == n_clips
         assert summary["face_found_rate"] == 1.0
+        assert summary["sheet"]["file_format"] == "xlsx" and summary["sheet"]["worksheet"]
         quarantine = catalog.load(f"{source}.quarantine")
         assert list(quarantine.columns) == [
             "dataset",

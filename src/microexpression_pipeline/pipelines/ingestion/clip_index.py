@@ -54,6 +54,7 @@ def index_clips(
         return _empty_candidates(), quarantine_table([]), {**stats, "rows_read": 0}
     sheet = read_metadata_sheet(raw_source["metadata"], raw_source["format"])
     stats.update(rows_read=len(sheet), metadata=raw_source["metadata"], root=raw_source["root"])
+    stats["sheet"] = {key: value for key, value in sheet.attrs.items() if value is not None}
     candidates, records = normalise_sheet(
         sheet,
         dataset=raw_source["name"],

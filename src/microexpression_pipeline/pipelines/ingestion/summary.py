@@ -48,6 +48,8 @@ def ingestion_summary(
         "enabled": bool(sheet_stats.get("enabled", True)),
         "metadata": sheet_stats.get("metadata", ""),
         "root": sheet_stats.get("root", ""),
+        # how the sheet was read: file_format, worksheet, encoding, delimiter
+        "sheet": dict(sheet_stats.get("sheet", {})),
         "rows_read": rows_read,
         "kept": kept,
         "rejected": len(rejected),
