@@ -127,20 +127,25 @@ def test_blank_frame_rejected(
     _assert_only_rejected(result, clean, "blank_frame", detail="006_00048.jpg is blank")
 
 
+def _deny(monkeypatch, method: str, locked: Path) -> None:
+    """``Path.<method>`` raises PermissionError on ``locked`` (as chmod would, but the tests
+    may run as root, whom chmod does not stop)."""
+    original = getattr(Path, method)
+
+    def guarded(path: Path, *args, **kwargs):
+        if path == locked:
+            raise PermissionError(13, os.strerror(13), str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, guarded)
+
+
 def test_unreadable_frame_rejected(
     image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector, monkeypatch
 ):
     """A frame the user may not read (copied from another account): a reason, not a crash."""
     root, sheet = copy_dataset(*image_dataset, tmp_path)
-    locked = root / FOLDER / "006_00046.jpg"
-    read_bytes = Path.read_bytes
-
-    def guarded(path: Path) -> bytes:
-        if path == locked:
-            raise PermissionError(13, os.strerror(13), str(path))
-        return read_bytes(path)
-
-    monkeypatch.setattr(Path, "read_bytes", guarded)
+    _deny(monkeypatch, "read_bytes", root / FOLDER / "006_00046.jpg")
     result = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
     _assert_only_rejected(
         result, clean, "unreadable_file", detail="006_00046.jpg cannot be read (Permission denied)"
@@ -163,15 +168,7 @@ def test_unlistable_clip_folder_rejected(
     image_dataset, clean, tmp_path, ingestion_params, label_mappings, fixed_detector, monkeypatch
 ):
     root, sheet = copy_dataset(*image_dataset, tmp_path)
-    locked = root / FOLDER
-    iterdir = Path.iterdir
-
-    def guarded(path: Path):
-        if path == locked:
-            raise PermissionError(13, os.strerror(13), str(path))
-        return iterdir(path)
-
-    monkeypatch.setattr(Path, "iterdir", guarded)
+    _deny(monkeypatch, "iterdir", root / FOLDER)
     result = _run(root, sheet, ingestion_params, label_mappings, fixed_detector)
     _assert_only_rejected(
         result, clean, "unreadable_file", detail="cannot be listed (Permission denied)"
