@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from kedro.framework.cli.cli import KedroCLI
 
 from microexpression_pipeline.cli import input_error
@@ -30,10 +30,13 @@ def test_missing_dataset_ends_with_one_message(project_copy: Path, run_kedro) ->
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output
+    assert len(result.stderr.strip().splitlines()) < 15, result.stderr
     tail = output.strip().splitlines()[-2:]
     assert tail[0].startswith(f"Error: {MISSING_ROOT}: data/01_raw/SAMM does not exist")
     assert "add --verbose to see it here" in tail[1]
     manifest = _manifest(project_copy)
+    named = tail[1].split("Its traceback is in ")[1].split(" ")[0]
+    assert json.loads((project_copy / named).read_text()) == manifest
     assert manifest["status"] == "failed" and manifest["error"].startswith("RawDataError")
     assert "Traceback (most recent call last)" in manifest["traceback"]
     assert "raw_sources.py" in manifest["traceback"]
@@ -55,3 +58,38 @@ def test_other_errors_keep_their_traceback() -> None:
     context = ValueError("while handling")
     context.__context__ = InputError("bad sheet")
     assert str(input_error(context)) == "bad sheet"
+
+
+def _fail_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, project: Path, error: Exception
+) -> Result:
+    """``kedro run`` in ``project`` (in-process) with ``error`` raised before the session."""
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.chdir(project)
+    monkeypatch.setattr("microexpression_pipeline.cli.selected_nodes", fail)
+    return CliRunner().invoke(KedroCLI(project_path=project), ["run"], catch_exceptions=False)
+
+
+def test_user_error_before_the_run_names_no_manifest(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No manifest is saved before the pipeline starts: the note names none."""
+    cause = InputError("conf/base/x.yml: bad")
+    wrapped = RuntimeError("while loading")
+    wrapped.__cause__ = cause
+    result = _fail_before_the_run(monkeypatch, project_copy, wrapped)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: conf/base/x.yml: bad",
+        "(Add --verbose to see its traceback.)",
+    ]
+
+
+def test_other_error_through_the_real_cli_keeps_its_traceback(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(RuntimeError, match="a bug"):
+        _fail_before_the_run(monkeypatch, project_copy, RuntimeError("a bug"))

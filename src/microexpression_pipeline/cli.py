@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import re
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,47 @@ def input_error(exc: BaseException) -> InputError | None:
     return None
 
 
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it is under it."""
+    try:
+        return Path(path).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path
+
+
+def _failed_manifest(env: str | None, error: BaseException, since: datetime) -> str | None:
+    """The manifest holding ``error``'s traceback, if this run (started at ``since`` or
+    later) saved one: it does not when the error came before the pipeline started."""
+    import json
+
+    import fsspec
+    from kedro.utils import find_kedro_project
+
+    try:
+        path = _latest_manifest(find_kedro_project(Path.cwd()) or Path.cwd(), env)
+        with fsspec.open(path, "r") as handle:
+            content = json.load(handle)
+        started = datetime.fromisoformat(content["started_at"])
+    except Exception:  # only a hint: never let it hide the user's error
+        return None
+    ours = started >= since.replace(microsecond=0) and content.get("status") == "failed"
+    same = content.get("error") == f"{type(error).__name__}: {error}"
+    return _shown(path) if ours and same and content.get("traceback") else None
+
+
+def _user_error_exit(
+    error: InputError, raised: BaseException, env: str | None, since: datetime
+) -> click.ClickException:
+    """The one message ``kedro run`` ends with for ``error``, and where its traceback is."""
+    manifest = _failed_manifest(env, raised, since)
+    where = (
+        f'Its traceback is in {manifest} ("traceback"); add --verbose to see it here'
+        if manifest
+        else "Add --verbose to see its traceback"
+    )
+    return click.ClickException(f"{error}\n({where}.)")
+
+
 VERBOSE = click.Option(
     ["--verbose"],
     is_flag=True,
@@ -170,6 +212,7 @@ def _project_run_command() -> click.Command:
     original = kedro_run.callback
 
     def callback(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
+        since = datetime.now(UTC)
         try:
             model = _configured_model(kwargs["env"], kwargs["conf_source"], kwargs["params"])
             names = kwargs["pipelines"] or ([kwargs["pipeline"]] if kwargs["pipeline"] else [])
@@ -189,10 +232,7 @@ def _project_run_command() -> click.Command:
             error = input_error(exc)
             if error is None or verbose:
                 raise
-            raise click.ClickException(
-                f"{error}\n(The traceback is in this run's manifest under "
-                "data/09_manifests/; add --verbose to see it here.)"
-            ) from exc
+            raise _user_error_exit(error, exc, kwargs["env"], since) from exc
 
     command.callback = callback
     return command
