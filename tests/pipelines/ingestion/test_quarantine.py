@@ -178,6 +178,38 @@ def test_correction_applied_and_recorded(tmp_path, ingestion_params, label_mappi
     _assert_survivors_unchanged(candidates, clean_index)
 
 
+@pytest.mark.parametrize(
+    ("sheet_apex", "reason", "action"),
+    [
+        (1120, "correction_guard_failed", "rejected"),  # neither the original nor the fix
+        (1105, None, None),  # fixed upstream: kept as it is, nothing patched
+    ],
+)
+def test_correction_guard(
+    sheet_apex, reason, action, tmp_path, ingestion_params, label_mappings, clean_index
+):
+    correction = {"dataset": "samm", "clip_id": "028_4_1", "field": "apex", "original": 1143,
+                  "value": 1105, "note": "toolkit"}  # fmt: skip
+    params = {**ingestion_params, "corrections": [correction]}
+    clips = [*CLEAN_SAMM, (28, "028_4_1", 1071, sheet_apex, 1134, "Anger", 4)]
+    root, sheet = build_samm(tmp_path, clips, image_files=False)
+    ingestion = IngestionParams.model_validate(params)
+    candidates, quarantine, stats = build_clip_index(
+        source_spec(root, sheet), ingestion, label_mappings
+    )
+    if reason is None:
+        assert quarantine.empty
+        row = candidates.set_index("clip_id").loc["028_4_1"]
+        assert row["apex"] == 1105 and "already as ingestion.corrections has it" in row["notes"][0]
+    else:
+        rows = list(quarantine[["clip_id", "reason", "action"]].itertuples(index=False, name=None))
+        assert rows == [("028_4_1", reason, action)]
+        assert "changes apex 1143 to 1105, but the sheet has '1120'" in quarantine.iloc[0]["detail"]
+        assert "028_4_1" not in set(candidates["clip_id"])
+        assert len(candidates) + 1 == stats["rows_read"]
+    _assert_survivors_unchanged(candidates, clean_index)
+
+
 def test_uncorrected_impossible_row_quarantined(tmp_path, ingestion_params, label_mappings):
     params = {**ingestion_params, "corrections": []}
     clips = [*CLEAN_SAMM, (28, "028_4_1", 1071, 1143, 1134, "Anger", 4)]

@@ -177,16 +177,21 @@ def normalise_sheet(
         values = {key: row[key] for key in ("onset", "apex", "offset")}
         notes: list[str] = []
         patches: list[str] = []
+        guard_failed = ""
         for correction in lookup.get(clip_id, []):
             field = correction.field
             before = parse_frame_number(values[field])
             expected = correction.original
-            if expected is not None and before != expected:
-                notes.append(
-                    f"correction of {field} not applied: sheet has {before}, "
-                    f"correction expects {expected}"
-                )
+            if before == correction.value:
+                notes.append(f"{field} {before}: already as ingestion.corrections has it")
                 continue
+            if expected is not None and before != expected:
+                guard_failed = (
+                    f"{where}: ingestion.corrections changes {field} {expected} to "
+                    f"{correction.value}, but the sheet has {_cell_text(values[field])!r}; "
+                    "check the row and update or remove the correction"
+                )
+                break
             values[field] = correction.value
             text = f"{field} {before} -> {correction.value} (correction: {correction.note})"
             patches.append(text)
@@ -194,6 +199,9 @@ def normalise_sheet(
                 quarantine_record(dataset, clip_id, subject, Reason.CORRECTED, text, "patched")
             )
 
+        if guard_failed:
+            reject(clip_id, subject, Reason.CORRECTION_GUARD_FAILED, guard_failed)
+            continue
         onset, offset = parse_frame_number(values["onset"]), parse_frame_number(values["offset"])
         apex = parse_frame_number(values["apex"])
         if onset is None or offset is None:

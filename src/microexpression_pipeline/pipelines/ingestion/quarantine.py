@@ -24,6 +24,7 @@ class Reason(StrEnum):
     APEX_OUTSIDE_RANGE = "apex_outside_range"
     UNKNOWN_EMOTION = "unknown_emotion"
     DUPLICATE_CLIP_ID = "duplicate_clip_id"
+    CORRECTION_GUARD_FAILED = "correction_guard_failed"
     MISSING_CLIP_FOLDER = "missing_clip_folder"
     MISSING_FRAME = "missing_frame"
     CORRUPT_FRAME = "corrupt_frame"
