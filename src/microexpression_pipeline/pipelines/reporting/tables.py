@@ -29,6 +29,7 @@ from microexpression_pipeline.metrics import (
     per_class_table,
     row_normalised,
 )
+from microexpression_pipeline.models.registry import ARCHITECTURES
 from microexpression_pipeline.pipelines.reporting.results import ModelResult
 
 NA = "n/a"
@@ -197,8 +198,8 @@ LEADERBOARD_COLUMNS = [
 
 
 def leaderboard(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row per data source x mode x architecture, best UF1 first within a data source
-    and mode (NaN stays NaN)."""
+    """One row per data source x mode x architecture, in the registry's architecture order
+    within a data source and mode (never ranked by test score)."""
     rows = []
     for ev in evaluations:
         overall = ev["fold_statistics"].iloc[0]
@@ -223,11 +224,15 @@ def leaderboard(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     if table.empty:
         return table
-    return table.sort_values(
-        ["data_source", "mode", "uf1", "architecture"],
-        ascending=[True, True, False, True],
-        na_position="last",
-    ).reset_index(drop=True)
+    # an architecture no longer registered (an old MLflow run) comes last
+    order = {name: i for i, a in enumerate(ARCHITECTURES.values()) for name in (a.key, a.name)}
+    position = table["architecture"].map(lambda name: order.get(name, len(order)))
+    return (
+        table.assign(_order=position)
+        .sort_values(["data_source", "mode", "_order"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def mlflow_metrics(evaluations: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
