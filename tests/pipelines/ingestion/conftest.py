@@ -15,6 +15,9 @@ import pytest
 import yaml
 from skimage import data as skdata
 
+from microexpression_pipeline.pipelines.ingestion.nodes import build_clip_index, extract_clips
+from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SAMM_COLUMNS = [
     "Subject",
@@ -276,12 +279,6 @@ def source_spec(root: Path, sheet: Path) -> dict[str, Any]:
 
 def extract_source(root: Path, sheet: Path, params: dict, label_mappings: dict, detector: Any):
     """Clips, clip index and quarantine (both stages) of a SAMM-layout dataset."""
-    from microexpression_pipeline.pipelines.ingestion.nodes import (
-        build_clip_index,
-        extract_clips,
-    )
-    from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
-
     ingestion = IngestionParams.model_validate(params)
     source = source_spec(root, sheet)
     candidates, indexing, stats = build_clip_index(source, ingestion, label_mappings)
@@ -300,3 +297,19 @@ def copy_dataset(root: Path, sheet: Path, tmp_path: Path) -> tuple[Path, Path]:
 def image_dataset(tmp_path_factory) -> tuple[Path, Path]:
     """Three clean SAMM clips with real frame images, and their sheet."""
     return build_samm(tmp_path_factory.mktemp("images"), title_rows=0)
+
+
+def damage_scan(data: bytes, how: str) -> bytes:
+    """The JPEG with its scan data (between the start-of-scan header and EOI) damaged; the
+    start and end markers stay intact."""
+    sos = data.index(b"\xff\xda")
+    start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
+    end = len(data) - 2
+    middle = (start + end) // 2
+    scan = {
+        "zeroed": b"\x00" * (end - start),
+        "missing": b"",
+        "second_half_zeroed": data[start:middle] + b"\x00" * (end - middle),
+        "cut_in_half": data[start:middle],
+    }[how]
+    return data[:start] + scan + data[end:]

@@ -14,29 +14,13 @@ from microexpression_pipeline.pipelines.ingestion.decoding import (
     to_uint8,
 )
 
-from .conftest import face_frame
+from .conftest import damage_scan, face_frame
 
 
 def jpeg_bytes(gray: bool = True) -> bytes:
     image = face_frame(3)
     image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if gray else cv2.COLOR_RGB2BGR)
     return cv2.imencode(".jpg", image)[1].tobytes()
-
-
-def damage_scan(data: bytes, how: str) -> bytes:
-    """The JPEG with its scan data (between the start-of-scan header and EOI) damaged; the
-    start and end markers stay intact."""
-    sos = data.index(b"\xff\xda")
-    start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
-    end = len(data) - 2
-    middle = (start + end) // 2
-    scan = {
-        "zeroed": b"\x00" * (end - start),
-        "missing": b"",
-        "second_half_zeroed": data[start:middle] + b"\x00" * (end - middle),
-        "cut_in_half": data[start:middle],
-    }[how]
-    return data[:start] + scan + data[end:]
 
 
 @pytest.mark.parametrize("how", ["zeroed", "missing", "second_half_zeroed", "cut_in_half"])

@@ -12,8 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from .conftest import CLEAN_SAMM, copy_dataset, extract_source, samm_names
-from .test_decoding import damage_scan
+from .conftest import CLEAN_SAMM, copy_dataset, damage_scan, extract_source, samm_names
 
 CLEAN_IDS = [clip[1] for clip in CLEAN_SAMM]
 CLIP = "006_1_3"  # onset 40, apex 44, offset 52; selected frames 40 41 42 43 44 46 48 50 52

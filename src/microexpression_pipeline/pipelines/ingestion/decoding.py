@@ -163,12 +163,16 @@ class FrameFileError(Exception):
         self.reason, self.detail = reason, detail
 
 
-def read_frame_file(path: Path) -> bytes:
-    """The frame file's bytes; raises ``FrameFileError`` if it is missing or unreadable.
+def read_frame_file(path: Path, *, content: bool = True) -> bytes:
+    """The frame file's bytes (with ``content=False`` the file is only opened, to check it
+    can be read); raises ``FrameFileError`` if it is missing or unreadable.
 
     Whether they are an intact image is found by decoding them (by content: a PNG named
     ``.jpg`` is read as the PNG it is)."""
     try:
+        if not content:
+            with path.open("rb"):
+                return b""
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise FrameFileError(Reason.CORRUPT_FRAME, f"{path.name} is missing") from exc

@@ -89,7 +89,7 @@ def _read_detection_frames(work: _ClipWork, max_side: int) -> _ClipWork:
     folder = Path(work.row["source_folder"])
     for name in work.row["frame_files"]:
         try:
-            read_frame_file(folder / name)
+            read_frame_file(folder / name, content=False)
         except FrameFileError as problem:
             work.reject(problem.reason, problem.detail)
             return work
