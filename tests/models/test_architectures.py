@@ -126,6 +126,7 @@ def test_temporal_keeps_what_moves_and_drops_the_still_face(shipped_training) ->
 
 @pytest.mark.parametrize(("architecture", "intensity"), [("cnn+lstm", "rescale"),
                                                          ("cnn+lstm", "temporal"),
+                                                         ("convlstm2d", "rescale"),
                                                          ("2dcnn", "temporal")])  # fmt: skip
 def test_saved_clip_model_loads_in_safe_mode(
     shipped_training, tmp_path: Path, architecture, intensity

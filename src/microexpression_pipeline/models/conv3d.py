@@ -10,7 +10,7 @@ import keras
 from keras import layers
 from pydantic import Field, PositiveInt
 
-from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.models.inputs import Initializer, dense_head, model_input
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -22,6 +22,10 @@ class Conv3DSizes(StrictSection):
     dense: list[PositiveInt]
     dropout: list[float]
     dense_batch_norm: bool
+    # Kernel initialisers; the study: he_uniform on every layer.
+    conv_initializer: Initializer = "he_uniform"
+    dense_initializer: Initializer = "he_uniform"
+    output_initializer: Initializer = "he_uniform"
 
 
 def build_3dcnn(
@@ -32,11 +36,21 @@ def build_3dcnn(
     x = layers.Reshape((*shape, 1))(x)
     for filters in sizes.filters:
         x = layers.Conv3D(
-            filters, tuple(sizes.kernel), activation="relu", kernel_initializer="he_uniform"
+            filters,
+            tuple(sizes.kernel),
+            activation="relu",
+            kernel_initializer=sizes.conv_initializer,
         )(x)
         x = layers.MaxPooling3D(tuple(sizes.pool))(x)
         if sizes.batch_norm:
             x = layers.BatchNormalization()(x)
     x = layers.Flatten()(x)
-    outputs = dense_head(x, sizes.dense, sizes.dropout, sizes.dense_batch_norm, n_classes)
+    outputs = dense_head(
+        x,
+        sizes.dense,
+        sizes.dropout,
+        sizes.dense_batch_norm,
+        n_classes,
+        (sizes.dense_initializer, sizes.output_initializer),
+    )
     return keras.Model(pixels, outputs, name="3dcnn")

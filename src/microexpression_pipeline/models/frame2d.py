@@ -13,7 +13,7 @@ import keras
 from keras import layers
 from pydantic import Field, PositiveInt
 
-from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.models.inputs import Initializer, dense_head, model_input
 from microexpression_pipeline.parameters import StrictSection
 
 # A frame's vote goes to its top class, shared only with classes whose probability is within
@@ -28,6 +28,10 @@ class Conv2DSizes(StrictSection):
     dense: list[PositiveInt]
     dropout: list[float]
     dense_batch_norm: bool
+    # Kernel initialisers; the study: he_uniform on every layer.
+    conv_initializer: Initializer = "he_uniform"
+    dense_initializer: Initializer = "he_uniform"
+    output_initializer: Initializer = "he_uniform"
 
 
 def build_2dcnn(
@@ -40,12 +44,19 @@ def build_2dcnn(
     x = layers.Reshape((height, width, 1))(x)
     for filters in sizes.filters:
         x = layers.Conv2D(
-            filters, sizes.kernel, activation="relu", kernel_initializer="he_uniform"
+            filters, sizes.kernel, activation="relu", kernel_initializer=sizes.conv_initializer
         )(x)
         x = layers.MaxPooling2D(sizes.pool)(x)
         x = layers.BatchNormalization()(x)
     x = layers.Flatten()(x)
-    outputs = dense_head(x, sizes.dense, sizes.dropout, sizes.dense_batch_norm, n_classes)
+    outputs = dense_head(
+        x,
+        sizes.dense,
+        sizes.dropout,
+        sizes.dense_batch_norm,
+        n_classes,
+        (sizes.dense_initializer, sizes.output_initializer),
+    )
     return keras.Model(pixels, outputs, name="2dcnn")
 
 

@@ -6,12 +6,19 @@ layers, no custom objects): it takes clips exactly as the catalog stores them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import keras
 from keras import layers
 
 INTENSITY_CHOICES = ("rescale", "standardize", "temporal")
+
+# Layer settings the size schemas offer (Keras' built-in names; all load in safe mode).
+Initializer = Literal["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"]
+Activation = Literal["relu", "tanh"]
+# Gate activation of an LSTM cell. Keras 3's ``hard_sigmoid`` is clip(x / 6 + 0.5, 0, 1);
+# Keras 2's, the study's ConvLSTM2D default, was clip(0.2 x + 0.5, 0, 1).
+GateActivation = Literal["sigmoid", "hard_sigmoid"]
 
 # ``temporal`` divides by sqrt(variance over the frames + this), on the [0, 1] scale: a still
 # pixel's sensor noise (variance ~1e-4) is not blown up to unit variance.
@@ -45,17 +52,27 @@ def model_input(shape: tuple[int, ...], intensity: str) -> tuple[Any, Any]:
 
 
 def dense_head(
-    x: Any, dense: list[int], dropout: list[float], batch_norm: bool, n_classes: int
+    x: Any,
+    dense: list[int],
+    dropout: list[float],
+    batch_norm: bool,
+    n_classes: int,
+    initializers: tuple[str, str],
 ) -> Any:
-    """ReLU dense layers, each followed by dropout (and batch normalisation), then softmax."""
+    """ReLU dense layers, each followed by dropout (and batch normalisation), then softmax.
+
+    ``initializers``: the kernel initialisers of the hidden layers and of the output layer."""
     if len(dense) != len(dropout):
         raise ValueError(
             f"architecture parameters: `dense` {list(dense)} and `dropout` {list(dropout)} "
             "must have the same length"
         )
+    hidden, output = initializers
     for units, rate in zip(dense, dropout, strict=True):
-        x = layers.Dense(units, activation="relu", kernel_initializer="he_uniform")(x)
+        x = layers.Dense(units, activation="relu", kernel_initializer=hidden)(x)
         x = layers.Dropout(rate)(x)
         if batch_norm:
             x = layers.BatchNormalization()(x)
-    return layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    return layers.Dense(
+        n_classes, activation="softmax", kernel_initializer=output, name="probabilities"
+    )(x)

@@ -11,7 +11,13 @@ import keras
 from keras import layers
 from pydantic import Field, PositiveInt
 
-from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.models.inputs import (
+    Activation,
+    GateActivation,
+    Initializer,
+    dense_head,
+    model_input,
+)
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -22,16 +28,30 @@ class CnnLstmSizes(StrictSection):
     dropout_before_lstm: float = Field(ge=0, lt=1)
     lstm_units: PositiveInt
     lstm_dropout: float = Field(ge=0, lt=1)
+    # The study: relu (tanh with sigmoid gates lets Keras use cuDNN's LSTM kernel on a GPU).
+    lstm_activation: Activation = "relu"
+    lstm_recurrent_activation: GateActivation = "sigmoid"
     dense: list[PositiveInt]
     dropout: list[float]
+    # Kernel initialisers; the study: Keras' default, glorot_uniform, on every layer.
+    conv_initializer: Initializer = "glorot_uniform"
+    dense_initializer: Initializer = "glorot_uniform"
+    output_initializer: Initializer = "glorot_uniform"
 
 
 class ConvLstmSizes(StrictSection):
     filters: PositiveInt
     kernel: PositiveInt
     pool: list[PositiveInt] = Field(min_length=3, max_length=3)
+    # The study: relu, and Keras 2's default gates, hard_sigmoid.
+    convlstm_activation: Activation = "relu"
+    convlstm_recurrent_activation: GateActivation = "hard_sigmoid"
     dense: list[PositiveInt]
     dropout: list[float]
+    # Kernel initialisers; the study: Keras' default, glorot_uniform, on every layer.
+    convlstm_initializer: Initializer = "glorot_uniform"
+    dense_initializer: Initializer = "glorot_uniform"
+    output_initializer: Initializer = "glorot_uniform"
 
 
 def build_cnn_lstm(
@@ -43,13 +63,21 @@ def build_cnn_lstm(
     x = layers.Reshape((*shape, 1))(x)
     for filters in sizes.filters:
         x = layers.TimeDistributed(
-            layers.Conv2D(filters, sizes.kernel, activation="relu", kernel_initializer="he_uniform")
+            layers.Conv2D(
+                filters, sizes.kernel, activation="relu", kernel_initializer=sizes.conv_initializer
+            )
         )(x)
         x = layers.TimeDistributed(layers.MaxPooling2D(sizes.pool))(x)
     x = layers.TimeDistributed(layers.Flatten())(x)
     x = layers.Dropout(sizes.dropout_before_lstm)(x)
-    x = layers.LSTM(sizes.lstm_units, dropout=sizes.lstm_dropout)(x)
-    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes)
+    x = layers.LSTM(
+        sizes.lstm_units,
+        activation=sizes.lstm_activation,
+        recurrent_activation=sizes.lstm_recurrent_activation,
+        dropout=sizes.lstm_dropout,
+    )(x)
+    initializers = (sizes.dense_initializer, sizes.output_initializer)
+    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes, initializers)
     return keras.Model(pixels, outputs, name="cnn_lstm")
 
 
@@ -59,8 +87,16 @@ def build_convlstm2d(
     """ConvLSTM2D over the frame sequence (every step kept), max-pooled, then a dense head."""
     pixels, x = model_input(shape, intensity)
     x = layers.Reshape((*shape, 1))(x)
-    x = layers.ConvLSTM2D(sizes.filters, sizes.kernel, return_sequences=True)(x)
+    x = layers.ConvLSTM2D(
+        sizes.filters,
+        sizes.kernel,
+        activation=sizes.convlstm_activation,
+        recurrent_activation=sizes.convlstm_recurrent_activation,
+        kernel_initializer=sizes.convlstm_initializer,
+        return_sequences=True,
+    )(x)
     x = layers.MaxPooling3D(tuple(sizes.pool))(x)
     x = layers.Flatten()(x)
-    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes)
+    initializers = (sizes.dense_initializer, sizes.output_initializer)
+    outputs = dense_head(x, sizes.dense, sizes.dropout, False, n_classes, initializers)
     return keras.Model(pixels, outputs, name="convlstm2d")
