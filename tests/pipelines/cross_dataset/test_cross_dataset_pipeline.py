@@ -36,6 +36,14 @@ EMOTIONS = [
     "happiness",
 ]
 BRIGHT = [1, 0, 1, 0, 0, 0, 0, 0]  # bright clips are predicted "positive"
+# The training summary's record of the final model's fitting and validation sets.
+FINAL_MODEL = {
+    "fit_subjects": ["samm/006", "samm/007"],
+    "validation_subjects": ["samm/009"],
+    "n_fit_originals": 6,
+    "n_fit_copies": 18,
+    "n_validation_originals": 2,
+}
 
 
 class BrightnessModel:
@@ -101,6 +109,7 @@ def outputs(monkeypatch):
         "architecture": "3dcnn",
         "classes": CLASSES,
         "protocol": "loso",
+        "final_model": FINAL_MODEL,
         "run": {
             "data_source": "synthetic",
             "mlflow_run_id": "train-run",
@@ -164,6 +173,7 @@ def test_summary_records_mapping_counts_and_provenance(outputs):
     assert summary["casme2_version"] == VERSION and summary["mlflow_run_id"] == "cross-run"
     assert summary["data_source"] == "synthetic"
     assert summary["models"]["3dcnn"]["training_mlflow_run_id"] == "train-run"
+    assert summary["models"]["3dcnn"]["final_model"] == FINAL_MODEL
 
 
 def test_absent_or_unfit_models_are_reported_not_scored(outputs):

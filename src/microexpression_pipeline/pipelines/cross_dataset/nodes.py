@@ -122,6 +122,8 @@ def evaluate_on_casme2(
             "training_protocol": training.get("protocol"),
             "training_data_source": run.get("data_source"),
             "training_mlflow_run_id": run.get("mlflow_run_id"),
+            # who fitted and who validated the final model (None in older summaries)
+            "final_model": training.get("final_model"),
         }
         frames.append(frame)
         for name, value in scores["metrics"].items():

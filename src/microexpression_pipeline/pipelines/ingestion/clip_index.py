@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ from microexpression_pipeline.pipelines.ingestion.frames import (
     requested_frames,
     select_frames,
 )
-from microexpression_pipeline.pipelines.ingestion.metadata import ROW_COLUMNS, normalise_sheet
+from microexpression_pipeline.pipelines.ingestion.metadata import (
+    ROW_COLUMNS,
+    emotion_key,
+    normalise_sheet,
+    sheet_emotions,
+)
 from microexpression_pipeline.pipelines.ingestion.quarantine import (
     Reason,
     quarantine_record,
@@ -41,6 +47,7 @@ def index_clips(
     between: int,
     tolerance: int,
     apex_on_key_frame: str = "keep",
+    missing_apex: str = "middle",
     min_kept_fraction: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Candidate clips (with ``frame_files``, ``frame_numbers``, ``substitutions``), the
@@ -55,6 +62,9 @@ def index_clips(
     sheet = read_metadata_sheet(raw_source["metadata"], raw_source["format"])
     stats.update(rows_read=len(sheet), metadata=raw_source["metadata"], root=raw_source["root"])
     stats["sheet"] = {key: value for key, value in sheet.attrs.items() if value is not None}
+    # per emotion label: rows read, and the label of each row by clip id (for the summary)
+    stats["emotions_read"] = dict(Counter(emotion_key(e) for e in sheet["emotion"]))
+    stats["emotion_of_clip"] = sheet_emotions(sheet, raw_source["format"])
     candidates, records = normalise_sheet(
         sheet,
         dataset=raw_source["name"],
@@ -63,6 +73,7 @@ def index_clips(
         known_emotions=known_emotions,
         corrections=corrections,
         apex_on_key_frame=apex_on_key_frame,
+        missing_apex=missing_apex,
     )
     kept = []
     root = Path(raw_source["root"]).resolve()

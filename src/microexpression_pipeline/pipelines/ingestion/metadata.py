@@ -20,6 +20,9 @@ from microexpression_pipeline.pipelines.ingestion.schema import Correction
 from microexpression_pipeline.pipelines.ingestion.sheet_files import is_blank as _is_blank
 
 MISSING_APEX_MARKERS = frozenset({"", "/", "-", "nan", "none", "n/a", "na"})
+# How a clip's apex was obtained (clip index column ``apex_source``): the sheet's value, an
+# ``ingestion.corrections`` entry, or the middle frame for an apex the sheet leaves uncoded.
+APEX_SOURCES = ("sheet", "correction", "middle")
 
 
 def parse_frame_number(value: Any) -> int | None:
@@ -69,6 +72,26 @@ def clip_id_for(sheet_format: str, subject: str, filename: str) -> str:
     return filename if sheet_format == "samm" else f"{subject}_{filename}"
 
 
+def emotion_key(value: Any) -> str:
+    """An emotion label as the summary counts it: stripped, lower-cased ('' when blank)."""
+    return _cell_text(value).lower()
+
+
+def sheet_emotions(sheet: pd.DataFrame, sheet_format: str) -> dict[str, str]:
+    """Each sheet row's emotion (``emotion_key``) under every id a quarantine record may give
+    the row: its clip id, its Filename, and ``Subject/Filename``."""
+    lookup: dict[str, str] = {}
+    for row in sheet.to_dict("records"):
+        raw_subject, filename = _cell_text(row["subject"]), _cell_text(row["filename"])
+        emotion = emotion_key(row["emotion"])
+        subject = _subject_name(row["subject"], sheet_format)
+        keys = [filename, f"{raw_subject}/{filename}"]
+        if subject is not None:
+            keys.append(clip_id_for(sheet_format, subject, filename))
+        lookup.update(dict.fromkeys(keys, emotion))
+    return lookup
+
+
 def known_emotion_labels(
     extra_labels: Iterable[str], label_mappings: Mapping[str, Mapping[str, Sequence[str]]]
 ) -> set[str]:
@@ -78,6 +101,14 @@ def known_emotion_labels(
         for labels in classes.values():
             known |= {str(label).strip().lower() for label in labels}
     return known
+
+
+def _guard_holds(cell: Any, original: int | str) -> bool:
+    """Whether a sheet cell holds a correction's ``original`` (a frame number or a marker
+    such as '/')."""
+    if isinstance(original, str):
+        return _cell_text(cell).lower() == original.lower()
+    return parse_frame_number(cell) == original
 
 
 def _correction_lookup(
@@ -102,8 +133,8 @@ def _degenerate(onset: int, apex: int, offset: int) -> str:
 
 
 # A checked sheet row: the first columns of the clip index.
-ROW_COLUMNS = ("dataset", "subject", "clip_id", "onset", "apex", "offset", "emotion",
-               "action_units", "source_folder", "sheet_row", "notes")  # fmt: skip
+ROW_COLUMNS = ("dataset", "subject", "clip_id", "onset", "apex", "offset", "apex_source",
+               "emotion", "action_units", "source_folder", "sheet_row", "notes")  # fmt: skip
 
 
 def normalise_sheet(
@@ -115,15 +146,24 @@ def normalise_sheet(
     known_emotions: set[str],
     corrections: Sequence[Correction],
     apex_on_key_frame: str = "keep",
+    missing_apex: str = "middle",
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Normalise a sheet to candidate clips; return them and the quarantine records.
 
     A zero-length event (onset = offset) is rejected; an apex on the onset or offset frame
     is rejected or kept with a note, as ``apex_on_key_frame`` (``quarantine`` | ``keep``) says.
+    An apex the sheet leaves uncoded ('/') and no correction fills becomes the middle frame
+    (recorded as ``apex_fallback``) or is rejected, as ``missing_apex`` (``middle`` |
+    ``quarantine``) says.
 
-    Candidate columns: dataset, subject, clip_id, onset, apex, offset, emotion,
-    action_units, source_folder, sheet_row, notes (list of str).
+    Candidate columns: dataset, subject, clip_id, onset, apex, offset, apex_source (one of
+    ``APEX_SOURCES``), emotion, action_units, source_folder, sheet_row, notes (list of str).
     """
+    if missing_apex not in ("middle", "quarantine"):
+        raise ValueError(
+            f"ingestion.missing_apex: {missing_apex!r} is not valid; valid choices: "
+            "middle, quarantine (conf/base/parameters_ingestion.yml)"
+        )
     root_path = Path(root).resolve()
     lookup = _correction_lookup(corrections, dataset)
     records: list[dict[str, Any]] = []
@@ -178,6 +218,7 @@ def normalise_sheet(
         notes: list[str] = []
         patches: list[str] = []
         guard_failed = ""
+        apex_source = "sheet"
         for correction in lookup.get(clip_id, []):
             field = correction.field
             before = parse_frame_number(values[field])
@@ -185,15 +226,17 @@ def normalise_sheet(
             if before == correction.value:
                 notes.append(f"{field} {before}: already as ingestion.corrections has it")
                 continue
-            if expected is not None and before != expected:
+            if expected is not None and not _guard_holds(values[field], expected):
                 guard_failed = (
                     f"{where}: ingestion.corrections changes {field} {expected} to "
                     f"{correction.value}, but the sheet has {_cell_text(values[field])!r}; "
                     "check the row and update or remove the correction"
                 )
                 break
+            shown = before if before is not None else repr(_cell_text(values[field]))
             values[field] = correction.value
-            text = f"{field} {before} -> {correction.value} (correction: {correction.note})"
+            apex_source = "correction" if field == "apex" else apex_source
+            text = f"{field} {shown} -> {correction.value} (correction: {correction.note})"
             patches.append(text)
             records.append(
                 quarantine_record(dataset, clip_id, subject, Reason.CORRECTED, text, "patched")
@@ -233,8 +276,20 @@ def normalise_sheet(
                     "(a whole number, 0 or more)",
                 )
                 continue
-            apex = (onset + offset) // 2
-            text = f"apex {apex_text!r} missing: middle frame {apex} used"
+            if missing_apex == "quarantine":
+                reject(
+                    clip_id,
+                    subject,
+                    Reason.MISSING_APEX,
+                    f"{where}: apex {apex_text!r} is not coded and ingestion.missing_apex is "
+                    "quarantine; set it to middle, or add the apex to ingestion.corrections",
+                )
+                continue
+            apex, apex_source = (onset + offset) // 2, "middle"
+            text = (
+                f"apex {apex_text!r} missing: middle frame {apex} used "
+                "(ingestion.missing_apex: middle)"
+            )
             patches.append(text)
             records.append(
                 quarantine_record(dataset, clip_id, subject, Reason.APEX_FALLBACK, text, "patched")
@@ -280,6 +335,7 @@ def normalise_sheet(
                 "onset": onset,
                 "apex": apex,
                 "offset": offset,
+                "apex_source": apex_source,
                 "emotion": emotion,
                 "action_units": _cell_text(row["action_units"]),
                 "source_folder": str(folder),

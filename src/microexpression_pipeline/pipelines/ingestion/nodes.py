@@ -57,6 +57,7 @@ def build_clip_index(
         between=ingestion.frames_between_key_frames,
         tolerance=ingestion.missing_frame_tolerance,
         apex_on_key_frame=ingestion.apex_on_key_frame,
+        missing_apex=ingestion.missing_apex,
         min_kept_fraction=ingestion.min_kept_fraction,
     )
 
@@ -99,6 +100,7 @@ def summarise_ingestion(
         timing,
         frames_per_clip=frames_per_clip(ingestion.frames_between_key_frames),
         image_size=ingestion.image_size,
+        missing_apex=ingestion.missing_apex,
     )
     return quarantine, summary, summary_metrics(summary)
 

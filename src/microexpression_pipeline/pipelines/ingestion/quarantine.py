@@ -25,6 +25,7 @@ class Reason(StrEnum):
     UNKNOWN_EMOTION = "unknown_emotion"
     DUPLICATE_CLIP_ID = "duplicate_clip_id"
     CORRECTION_GUARD_FAILED = "correction_guard_failed"
+    MISSING_APEX = "missing_apex"
     MISSING_CLIP_FOLDER = "missing_clip_folder"
     MISSING_FRAME = "missing_frame"
     CORRUPT_FRAME = "corrupt_frame"

@@ -25,7 +25,9 @@ class Correction(StrictSection):
     clip_id: str = Field(min_length=1)
     field: Literal["onset", "apex", "offset"]
     value: int = Field(ge=0)
-    original: int | None = None
+    # The sheet's value the correction expects: a frame number, or "/" for an apex the
+    # sheet leaves uncoded (CASME II); None: no guard.
+    original: int | Literal["/"] | None = None
     note: str = Field(min_length=1)
 
 
@@ -51,6 +53,7 @@ class IngestionParams(StrictSection):
     min_face_confidence: float = Field(ge=0.0, le=1.0)
     no_face: Literal["quarantine", "centre_crop"]
     apex_on_key_frame: Literal["keep", "quarantine"]
+    missing_apex: Literal["middle", "quarantine"] = "middle"
     min_kept_fraction: float = Field(ge=0.0, le=1.0)
     workers: int = Field(ge=1, le=64)
     known_emotions: list[str]

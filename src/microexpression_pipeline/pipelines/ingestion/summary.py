@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from microexpression_pipeline.pipelines.ingestion.metadata import emotion_key
 from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_table
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def ingestion_summary(
     *,
     frames_per_clip: int,
     image_size: int,
+    missing_apex: str = "middle",
 ) -> dict[str, Any]:
     """The summary (also logged); raises if a sheet row is neither kept nor rejected."""
     rejected = quarantine[quarantine["action"] == "rejected"]
@@ -42,6 +44,7 @@ def ingestion_summary(
         )
     kept_ids = set(clip_index["clip_id"].astype(str))
     face_found = int(clip_index["face_found"].sum()) if kept else 0
+    sources = clip_index.get("apex_source", pd.Series([], dtype=str))
     attempted = kept + int((rejected["reason"] == Reason.NO_FACE).sum())
     summary = {
         "dataset": sheet_stats["dataset"],
@@ -57,6 +60,10 @@ def ingestion_summary(
         "rejected_by_reason": dict(sorted(Counter(rejected["reason"]).items())),
         "patched_by_reason": dict(sorted(Counter(patched["reason"]).items())),
         "noted_by_reason": dict(sorted(Counter(noted["reason"]).items())),
+        # kept clips by how their apex was obtained: sheet | correction | middle
+        "apex_by_source": dict(sorted(Counter(str(v) for v in sources).items())),
+        "missing_apex": missing_apex,
+        "by_emotion": emotion_accounting(sheet_stats, rejected, clip_index),
         "face_found": face_found,
         "face_found_rate": face_found / attempted if attempted else 0.0,
         "frames_per_clip": frames_per_clip,
@@ -80,6 +87,30 @@ def ingestion_summary(
     return summary
 
 
+def emotion_accounting(
+    sheet_stats: Mapping[str, Any], rejected: pd.DataFrame, clip_index: pd.DataFrame
+) -> dict[str, dict[str, Any]]:
+    """Per emotion label of the sheet (lower-cased): rows read, clips kept and rows rejected
+    by reason; empty when the sheet statistics do not carry the labels."""
+    read = sheet_stats.get("emotions_read") or {}
+    if not read:
+        return {}
+    label_of = sheet_stats.get("emotion_of_clip") or {}
+    kept = Counter(emotion_key(e) for e in clip_index.get("emotion", []))
+    reasons: dict[str, Counter[str]] = {}
+    for clip_id, reason in zip(rejected["clip_id"], rejected["reason"], strict=True):
+        reasons.setdefault(label_of.get(str(clip_id), "?"), Counter())[str(reason)] += 1
+    labels = sorted(set(read) | set(kept) | set(reasons))
+    return {
+        label: {
+            "read": int(read.get(label, 0)),
+            "kept": int(kept.get(label, 0)),
+            "rejected_by_reason": dict(sorted(reasons.get(label, Counter()).items())),
+        }
+        for label in labels
+    }
+
+
 def summary_metrics(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """The summary's numbers, and its counts per reason, as MLflow metrics at step 0."""
     numbers: dict[str, float] = {
@@ -90,4 +121,5 @@ def summary_metrics(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     numbers |= {f"rejected.{k}": float(v) for k, v in summary["rejected_by_reason"].items()}
     numbers |= {f"patched.{k}": float(v) for k, v in summary["patched_by_reason"].items()}
     numbers |= {f"noted.{k}": float(v) for k, v in summary.get("noted_by_reason", {}).items()}
+    numbers |= {f"apex.{k}": float(v) for k, v in summary.get("apex_by_source", {}).items()}
     return {key: {"value": value, "step": 0} for key, value in sorted(numbers.items())}
