@@ -40,7 +40,7 @@ def run(
 
         def step(mode: str = mode) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
             labelled = label_clips(clips, clip_index, mode, mappings)
-            samples = plan_samples(labelled, clips, mode, mappings, augmentation, seed)
+            samples = plan_samples(labelled, clips, mode, mappings, augmentation, seed, "clip")
             return samples, augment_clips(clips, samples, mode, mappings)
 
         (samples, augmented), step_s, _ = timed(step)

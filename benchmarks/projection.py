@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.augmentation.balancing import check_copies, copies_per_clip
+from microexpression_pipeline.pipelines.augmentation.balancing import check_copies
 from microexpression_pipeline.pipelines.augmentation.labels import assign_classes, class_order
 from microexpression_pipeline.pipelines.augmentation.schema import AugmentationParams
-from microexpression_pipeline.pipelines.train.fitting import validation_split
 from microexpression_pipeline.pipelines.train.folds import make_folds
 from microexpression_pipeline.pipelines.train.schema import TrainingParams
+from microexpression_pipeline.pipelines.train.training_set import split_validation
 from microexpression_pipeline.synthetic import samm_format
 from microexpression_pipeline.synthetic.settings import resolve, validate_settings
 
@@ -57,8 +57,10 @@ def samm_sized_samples(mode: str, params: Mapping[str, Any], seed: int) -> pd.Da
     labelled = assign_classes(index, mode, mappings)
     kept = labelled[labelled["label_index"] >= 0].reset_index(drop=True)
     classes = class_order(mode, mappings)
-    copies = None if augmentation.balance else check_copies(mode, classes, augmentation.copies)
-    counts = copies_per_clip(kept["label"], classes, copies, np.random.default_rng([seed, 1]))
+    if augmentation.balance:  # the pool every original gets (folds draw from it)
+        counts = np.full(len(kept), augmentation.balance_pool_copies)
+    else:
+        counts = kept["label"].map(check_copies(mode, classes, augmentation.copies)).to_numpy()
     rows = []
     for clip, count in zip(kept.itertuples(index=False), counts, strict=True):
         for k in range(int(count) + 1):
@@ -85,9 +87,9 @@ def fold_sizes(
     table = samples.set_index("sample_id", drop=False)
     sizes = []
     for fold in folds:
-        fit, val = validation_split(table.loc[list(fold.train_ids)], fraction, seed + fold.index)
+        fit, val, _ = split_validation(table.loc[list(fold.train_ids)], fraction, seed + fold.index)
         sizes.append({"n_fit": len(fit), "n_val": len(val), "n_test": len(fold.test_ids)})
-    fit, val = validation_split(table, fraction, seed + len(folds))
+    fit, val, _ = split_validation(table, fraction, seed + len(folds))
     sizes.append({"n_fit": len(fit), "n_val": len(val), "n_test": 0})
     return sizes
 

@@ -96,14 +96,16 @@ def selected_nodes(
     model: str, pipeline_names: list[str], requested: list[str] | None = None
 ) -> list[str] | None:
     """The nodes to run for ``model``: those of the pipelines (of ``requested``, when given)
-    but the training nodes of the architectures it does not select; None when that drops
-    nothing."""
+    but the nodes that serve only architectures it does not select (a node tagged with
+    architectures runs if one of them is selected); None when that drops nothing."""
     from kedro.framework.project import pipelines
     from kedro.pipeline import Pipeline
 
     from microexpression_pipeline.models import ARCHITECTURES, selected
 
-    drop = {a.tag for a in ARCHITECTURES.values()} - {a.tag for a in selected(model)}
+    every = {a.tag for a in ARCHITECTURES.values()}
+    keep = {a.tag for a in selected(model)}
+    drop = every - keep
     if not drop:
         return None
     names = pipeline_names or ["__default__"]
@@ -111,7 +113,7 @@ def selected_nodes(
     kept = [
         node.name
         for node in combined.nodes
-        if not node.tags & drop and (not requested or node.name in requested)
+        if (not node.tags & every or node.tags & keep) and (not requested or node.name in requested)
     ]
     if not kept:
         raise click.UsageError(

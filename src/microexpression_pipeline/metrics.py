@@ -116,3 +116,32 @@ def chance_level(y_true: np.ndarray, n_classes: int) -> dict[str, float]:
         return {name: float("nan") for name in HEADLINE}
     support = np.bincount(np.asarray(y_true, int), minlength=n_classes)
     return {"accuracy": 1 / n_classes, "uf1": chance_uf1(support), "uar": 1 / n_classes}
+
+
+# A run is one complete pass over the test clips: one training seed and one repeat of the
+# protocol (stratified k-fold repeats); every clip is tested once per run.
+RUN_KEYS = ("seed", "repeat")
+
+
+def run_scores(
+    predictions: pd.DataFrame, classes: Sequence[str], scorer: str = "predicted_label"
+) -> pd.DataFrame:
+    """Accuracy / UF1 / UAR pooled within each run (seed x repeat), one row per run.
+
+    Metrics are never pooled across runs: that would count every clip once per run."""
+    keys = [key for key in RUN_KEYS if key in predictions]
+    groups = predictions.groupby(keys, sort=True) if keys else [((), predictions)]
+    rows = []
+    for values, group in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        scores = headline(encode(group["true_label"], classes), encode(group[scorer], classes),
+                          len(classes))  # fmt: skip
+        rows.append({**dict(zip(keys, values, strict=True)), "n": len(group), **scores})
+    return pd.DataFrame(rows)
+
+
+def mean_std(per_run: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and (population) standard deviation over runs of each headline metric."""
+    mean = {name: float(per_run[name].mean()) for name in HEADLINE}
+    std = {name: float(per_run[name].std(ddof=0)) for name in HEADLINE}
+    return mean, std

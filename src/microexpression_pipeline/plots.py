@@ -45,7 +45,7 @@ def confusion_figure(
                 text = (
                     "n/a"
                     if isinstance(value, float) and math.isnan(value)
-                    else (f"{value:.2f}" if vmax else f"{int(value)}")
+                    else (f"{value:.2f}" if vmax else f"{value:.3g}")
                 )
                 dark = shown[i, j] > 0.6 * top
                 ax.text(

@@ -69,7 +69,9 @@ def test_the_newest_finished_run_per_source_mode_and_architecture_is_found(track
         }
 
     binary = {"data_source": "synthetic", "mode": "binary"}
-    old = _log_run(tracking, binary, training("3dcnn", OLD) | {"augmentation/meta.json": {"n": 1}})
+    old = _log_run(
+        tracking, binary, training("3dcnn", OLD) | {"augmentation/clip/meta.json": {"n": 1}}
+    )
     new = _log_run(tracking, binary, training("3dcnn", NEW))
     other = _log_run(
         tracking, {"data_source": "synthetic", "mode": "megc3"}, training("2dcnn", NEW)

@@ -25,7 +25,7 @@ from microexpression_pipeline.handoffs.run_versions import (
 )
 
 KEDRO = str(Path(sys.executable).with_name("kedro"))
-AUGMENTED = Path("data/05_model_input/synthetic/augmented/binary")
+AUGMENTED = Path("data/05_model_input/synthetic/augmented/binary/clip")
 
 # Loaded by the `kedro` subprocess of the kill test (through PYTHONPATH): holds the run at
 # the moment a save of PAUSE_SAVE has been written under its partial name and is about to
@@ -107,7 +107,7 @@ def test_two_runs_started_together_keep_their_own_versions(
     digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in saved}
     assert len(digests) == 2  # different seeds, different sets: neither was overwritten
     for manifest in manifests:
-        clips = manifest["datasets"]["augmentation.clips"]
+        clips = manifest["datasets"]["augmentation.clip.clips"]
         # The preview node of each run loaded that run's own clips.
         assert clips["roles"] == ["saved", "loaded"]
         assert clips["version"] == manifest["kedro_session_id"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-AUGMENTED = Path("data/05_model_input/synthetic/augmented/binary")
+AUGMENTED = Path("data/05_model_input/synthetic/augmented/binary/clip")
 
 
 def only_file(project: Path, pattern: str) -> Path:
@@ -37,10 +37,10 @@ def test_the_manifest_lists_every_dataset_with_its_version_and_hash(augmented_pr
     run = manifest["kedro_session_id"]
     assert manifest["status"] == "completed"
     datasets = manifest["datasets"]
-    assert {"samm.clips", "samm.clip_index", "augmentation.clips", "augmentation.samples",
-            "augmentation.meta", "augmentation.preview"} <= set(datasets)  # fmt: skip
+    assert {"samm.clips", "samm.clip_index", "augmentation.clip.clips", "augmentation.clip.samples",
+            "augmentation.clip.meta", "augmentation.clip.preview"} <= set(datasets)  # fmt: skip
     assert datasets["samm.clips"]["roles"] == ["loaded"]
-    clips = datasets["augmentation.clips"]
+    clips = datasets["augmentation.clip.clips"]
     # Saved, then loaded (by the preview node) at the run's own version.
     assert clips["roles"] == ["saved", "loaded"] and clips["version"] == run
     (entry,) = clips["files"]
@@ -51,7 +51,7 @@ def test_the_manifest_lists_every_dataset_with_its_version_and_hash(augmented_pr
     assert manifest["command"]["pipeline_names"] == ["augmentation"]
     assert len(manifest["dependency_lock"]["sha256"]) == 64
     assert set(manifest["git"]) == {"commit", "dirty"}
-    assert "augmentation.count_metrics" in manifest["not_file_backed"]
+    assert "augmentation.clip.count_metrics" in manifest["not_file_backed"]
 
     with sqlite3.connect(project / "mlflow.db") as db:
         ((run_id, artifacts),) = db.execute("select run_uuid, artifact_uri from runs").fetchall()
@@ -85,7 +85,7 @@ def test_verify_reports_tampered_truncated_missing_and_extra_files(
     clips.write_bytes(clips.read_bytes()[:1000])
     meta = only_file(received, "meta.json/*/meta.json")
     (meta.parent / "notes.txt").write_text("added in transit")
-    (preview,) = (received / "data" / "08_reporting").rglob("preview.png/*/preview.png")
+    (preview,) = (received / "data" / "08_reporting").rglob("clip/preview.png/*/preview.png")
     preview.unlink()
 
     (manifest_file,) = (project / "data" / "09_manifests").glob("*/*/run_manifest.json")
@@ -116,7 +116,7 @@ def test_a_later_run_refuses_an_input_that_differs_from_its_manifest(
     meta.write_bytes(original.replace(b'"binary"', b'"BINARY"', 1))
     try:
         params = (
-            "model:2dcnn,training.epochs:1,evaluation.protocol:group_kfold,evaluation.n_splits:2"
+            "model:3dcnn,training.epochs:1,evaluation.protocol:group_kfold,evaluation.n_splits:2"
         )
         result = run_kedro(project, "run", "--pipeline=train", "--params", params)
     finally:

@@ -22,7 +22,8 @@ from kedro.io import DataCatalog
 from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
 
 KEDRO = str(Path(sys.executable).with_name("kedro"))
-AUGMENTED = ("augmentation.clips", "augmentation.samples", "augmentation.meta")
+# The 2D CNN's augmented set (the one it trains on).
+AUGMENTED = tuple(f"augmentation.frame2d.{name}" for name in ("clips", "samples", "meta"))
 # What a `kedro run` may add at the top of a project copy whose data lives on S3: its MLflow
 # tracking (database, artifacts) and tools' hidden state (kedro-viz's .viz/, lock files).
 LOCAL_RUN_FILES = {"mlflow.db", "mlruns"}
@@ -98,11 +99,11 @@ def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
     primary = f"{root}/03_primary/synthetic/samm"
     assert _versions(fs, f"{primary}/clips.npz") == list(sets)
     assert _versions(fs, f"{primary}/clip_index.parquet") == list(sets)
-    augmented = f"{root}/05_model_input/synthetic/augmented/binary"
+    augmented = f"{root}/05_model_input/synthetic/augmented/binary/frame2d"
     first, latest = _versions(fs, f"{augmented}/clips.npz")
     for name in ("samples.parquet", "meta.json"):
         assert _versions(fs, f"{augmented}/{name}") == [first, latest]
-    preview = f"{root}/08_reporting/synthetic/augmentation/binary/preview.png"
+    preview = f"{root}/08_reporting/synthetic/augmentation/binary/frame2d/preview.png"
     assert _versions(fs, preview) == [first, latest]
     assert _written_locally(alice, copied[alice]) == []
 
@@ -139,7 +140,7 @@ def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
     # with S3 URLs, and `kedro manifest verify` checks it against the bucket.
     manifests = f"{root}/09_manifests/run_manifest.json"
     manifest = json.loads(fs.cat_file(f"{manifests}/{trained}/run_manifest.json"))
-    loaded = manifest["datasets"]["augmentation.clips"]
+    loaded = manifest["datasets"]["augmentation.frame2d.clips"]
     assert loaded["version"] == first and loaded["roles"] == ["loaded"]
     assert loaded["files"][0]["path"] == f"s3://{augmented}/clips.npz/{first}/clips.npz"
     assert "OK: all" in _kedro(bob, env, "manifest", "verify")

@@ -26,8 +26,8 @@ EXPECTED_LAYERS = {
     "samm.clips": "primary",
     "samm.clip_index": "primary",
     "casme2.clips": "primary",
-    "augmentation.clips": "model_input",
-    "augmentation.samples": "model_input",
+    "augmentation.clip.clips": "model_input",
+    "augmentation.clip.samples": "model_input",
     "train_3dcnn_model": "models",
     "train_2dcnn_predictions": "model_output",
     "train_cnn_lstm_summary": "model_output",
@@ -90,7 +90,7 @@ def test_every_pipeline_is_shown_with_names_and_parameters(viz_server) -> None:
     tasks = {n["name"]: n for n in train["nodes"] if n["type"] == "task"}
     assert set(tasks) == TRAINING_NODES
     datasets = {n["name"] for n in train["nodes"] if n["type"] == "data"}
-    assert {"augmentation.clips", "train_3dcnn_model", "train_2dcnn_summary"} <= datasets
+    assert {"augmentation.clip.clips", "train_3dcnn_model", "train_2dcnn_summary"} <= datasets
     # The parameter values of a node, as configured in conf/base and validated (with the
     # schema's defaults filled in).
     configured = yaml.safe_load((CONF / "parameters_train.yml").read_text())
@@ -100,9 +100,9 @@ def test_every_pipeline_is_shown_with_names_and_parameters(viz_server) -> None:
     assert details["parameters"]["training"]["epochs"] == configured["training"]["epochs"]
     assert details["parameters"]["evaluation"] == configured["evaluation"]
     assert details["inputs"][:3] == [
-        "augmentation.clips",
-        "augmentation.samples",
-        "augmentation.meta",
+        "augmentation.clip.clips",
+        "augmentation.clip.samples",
+        "augmentation.clip.meta",
     ]
 
     # Each source of the ingestion pipeline is a namespace of its own.
@@ -165,7 +165,7 @@ def test_browser_shows_the_four_training_nodes(
                 assert sorted(label.strip() for label in labels) == sorted(TRAINING_NODES)
                 if not settings:
                     page.wait_for_selector(
-                        'svg g.pipeline-node[data-node-fullname="augmentation.clips"]'
+                        'svg g.pipeline-node[data-node-fullname="augmentation.clip.clips"]'
                     )
                 # The new-version banner (no version is known offline) covers part of the graph.
                 dismiss = page.get_by_text("Dismiss", exact=True)

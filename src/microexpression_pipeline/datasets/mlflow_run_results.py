@@ -1,7 +1,7 @@
 """``MlflowRunResults``: the latest results that earlier MLflow runs of the experiment logged.
 
 Training logs ``train/<architecture>/{summary.json,predictions.parquet,histories.csv}``,
-augmentation ``augmentation/meta.json`` and the CASME II test ``cross_dataset/summary.json``
+augmentation ``augmentation/clip/meta.json`` and the CASME II test ``cross_dataset/summary.json``
 as artifacts of its MLflow run, tagged with ``data_source`` and ``mode``. Loading this dataset
 finds, among the finished runs of the active run's experiment (newest first), the latest of
 each per data source and mode (and architecture), and reads them: JSON, Parquet and CSV only,
@@ -90,12 +90,16 @@ class MlflowRunResults(AbstractDataset[Any, dict[str, list[dict[str, Any]]]]):
                         "histories": pd.read_csv(histories) if histories.exists() else None,
                     }
                 )
-        for kind, path in (("augmentation", "meta.json"), ("cross_dataset", "summary.json")):
+        # the augmentation meta of the clip models' set (augmentation/<set>/meta.json)
+        for kind, folder, path in (
+            ("augmentation", "augmentation/clip", "meta.json"),
+            ("cross_dataset", "cross_dataset", "summary.json"),
+        ):
             if kind in top and (kind, source, mode) not in seen:
-                files = {Path(a.path).name for a in client.list_artifacts(run_id, kind)}
+                files = {Path(a.path).name for a in client.list_artifacts(run_id, folder)}
                 if path in files:
                     seen.add((kind, source, mode))
-                    content = json.loads(fetch(f"{kind}/{path}").read_text())
+                    content = json.loads(fetch(f"{folder}/{path}").read_text())
                     found[kind].append(base | {"content": content})
 
     def save(self, data: Any) -> None:

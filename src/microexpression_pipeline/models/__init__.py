@@ -7,6 +7,7 @@ log_filters.import_tensorflow()
 from microexpression_pipeline.models.registry import (  # noqa: E402
     ALL,
     ARCHITECTURES,
+    TRANSFORM_SETS,
     Architecture,
     build_model,
     clip_model,
@@ -20,6 +21,7 @@ from microexpression_pipeline.models.registry import (  # noqa: E402
 __all__ = [
     "ALL",
     "ARCHITECTURES",
+    "TRANSFORM_SETS",
     "Architecture",
     "build_model",
     "clip_model",

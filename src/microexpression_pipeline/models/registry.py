@@ -40,6 +40,9 @@ class Architecture:
     build: Builder
     sizes: type[StrictSection]
     description: str
+    # The augmented set it trains on (a key of ``augmentation.transform_sets``); the study
+    # augments its 2D CNN per frame with wider ranges (``frame2d``).
+    transform_set: str = "clip"
 
     @property
     def frame_level(self) -> bool:
@@ -64,12 +67,17 @@ ARCHITECTURES: dict[str, Architecture] = {
         ),
         Architecture(
             "2dcnn", "2dcnn", "frames", build_2dcnn, Conv2DSizes,
-            "per-frame 2D CNN, majority vote over the frames",
+            "per-frame 2D CNN, majority vote over the frames", transform_set="frame2d",
         ),
     )
 }  # fmt: skip
 
 ALL = "all"
+
+# Every augmented set some architecture trains on, in a fixed order.
+TRANSFORM_SETS: tuple[str, ...] = tuple(
+    dict.fromkeys(a.transform_set for a in ARCHITECTURES.values())
+)
 
 
 def model_choices() -> tuple[str, ...]:

@@ -26,6 +26,7 @@ def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro,
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     out = project_copy / "data" / "05_model_input" / "synthetic" / "augmented" / "multiclass"
+    out = out / "clip"
     meta = json.loads(_latest(out, "meta.json").read_text())
     assert meta["counts_after"] == {
         "Happiness": 6, "Surprise": 0, "Anger": 2, "Fear": 6, "Disgust": 0, "Contempt": 0,
@@ -37,4 +38,8 @@ def test_kedro_run_writes_the_set_of_the_requested_mode(project_copy, run_kedro,
         sample_ids = archive["sample_ids"].tolist()
     assert pd.read_parquet(_latest(out, "samples.parquet"))["sample_id"].tolist() == sample_ids
     preview = project_copy / "data" / "08_reporting" / "synthetic" / "augmentation" / "multiclass"
-    assert _latest(preview, "preview.png").stat().st_size > 0
+    assert _latest(preview / "clip", "preview.png").stat().st_size > 0
+    # the 2D CNN's own set, drawn per frame, beside the clip models' set
+    frame2d = pd.read_parquet(_latest(out.parent / "frame2d", "samples.parquet"))
+    assert frame2d.loc[frame2d["is_augmented"], "per_frame"].all()
+    assert frame2d["sample_id"].tolist() == sample_ids

@@ -37,12 +37,14 @@ class KeptDataset(MemoryDataset):
         pass
 
 
-def run_nodes(clips, index, mode, label_mappings, augmentation, seed=SEED):
+def run_nodes(clips, index, mode, label_mappings, augmentation, seed=SEED, set_name="clip"):
     augmentation = AugmentationParams.model_validate(augmentation)
     labelled = label_clips(clips, index, mode, label_mappings)
-    samples = plan_samples(labelled, clips, mode, label_mappings, augmentation, seed)
+    samples = plan_samples(labelled, clips, mode, label_mappings, augmentation, seed, set_name)
     augmented = augment_clips(clips, samples, mode, label_mappings)
-    meta, metrics = summarise_counts(labelled, samples, mode, label_mappings, augmentation, seed)
+    meta, metrics = summarise_counts(
+        labelled, samples, mode, label_mappings, augmentation, seed, set_name
+    )
     return labelled, samples, augmented, meta, metrics
 
 
@@ -55,16 +57,11 @@ def run_pipeline(clips, index, mode, label_mappings, augmentation, seed=SEED):
             "params:label_mappings": MemoryDataset(label_mappings),
             "params:augmentation": MemoryDataset(AugmentationParams.model_validate(augmentation)),
             "params:seed": MemoryDataset(seed),
+            "augmentation.labelled_clips": KeptDataset(),
             **{
-                name: KeptDataset()
-                for name in (
-                    "augmentation.labelled_clips",
-                    "augmentation.clips",
-                    "augmentation.samples",
-                    "augmentation.meta",
-                    "augmentation.count_metrics",
-                    "augmentation.preview",
-                )
+                f"augmentation.{set_name}.{name}": KeptDataset()
+                for set_name in ("clip", "frame2d")
+                for name in ("clips", "samples", "meta", "count_metrics", "preview")
             },
         }
     )
@@ -101,13 +98,15 @@ def test_study_counts_on_the_samm_mix(samm_like, label_mappings, augmentation):
     }  # fmt: skip
 
 
-def test_balance_fills_every_class_up_to_the_largest(samm_like, label_mappings, augmentation):
+def test_balance_makes_a_pool_of_copies_whatever_the_class(samm_like, label_mappings, augmentation):
     clips, index = samm_like
     augmentation["balance"] = True
+    augmentation["balance_pool_copies"] = 3
     for mode in ("binary", "multiclass"):
-        _, _, _, meta, _ = run_nodes(clips, index, mode, label_mappings, augmentation)
-        largest = max(meta["counts_before"].values())
-        assert set(meta["counts_after"].values()) == {largest}
+        _, samples, _, meta, _ = run_nodes(clips, index, mode, label_mappings, augmentation)
+        assert (samples.groupby("source_clip_id").size() == 4).all()
+        assert meta["counts_after"] == {c: 4 * n for c, n in meta["counts_before"].items()}
+        assert meta["balance_pool_copies"] == 3
 
 
 def test_originals_are_bit_identical_to_the_input(samm_like, label_mappings, augmentation):
@@ -171,8 +170,9 @@ def test_every_sample_carries_its_provenance(samm_like, label_mappings, augmenta
 
 def test_per_frame_set_records_one_draw_per_frame(label_mappings, augmentation, clip_maker):
     clips, index = clip_maker({"Happiness": 2, "Anger": 2})
-    augmentation["transform_set"] = "frame2d"
-    _, samples, _, meta, _ = run_nodes(clips, index, "binary", label_mappings, augmentation)
+    _, samples, _, meta, _ = run_nodes(
+        clips, index, "binary", label_mappings, augmentation, set_name="frame2d"
+    )
     copies = samples[samples["is_augmented"]]
     assert copies["per_frame"].all() and copies["angle_deg"].isna().all()
     assert all(len(json.loads(p)) == 9 for p in copies["transform_params"])
@@ -214,6 +214,7 @@ def test_bad_inputs_name_the_problem(label_mappings, augmentation, clip_maker):
             label_mappings,
             AugmentationParams.model_validate(augmentation),
             SEED,
+            "clip",
         )
     del augmentation["copies"]["binary"]
     with pytest.raises(ValueError, match=r"augmentation\.copies\.binary: missing"):
@@ -224,6 +225,7 @@ def test_bad_inputs_name_the_problem(label_mappings, augmentation, clip_maker):
             label_mappings,
             AugmentationParams.model_validate(augmentation),
             SEED,
+            "clip",
         )
 
 
@@ -240,6 +242,12 @@ def test_pipeline_runs_with_kedro_and_outputs_round_trip(
 ):
     clips, index = samm_like
     outputs = run_pipeline(clips, index, "multiclass", label_mappings, augmentation)
+    # one set per transform set an architecture trains on: the 2D CNN's draws per frame
+    assert not outputs["augmentation.clip.samples"]["per_frame"].any()
+    frame2d = outputs["augmentation.frame2d.samples"]
+    assert frame2d.loc[frame2d["is_augmented"], "per_frame"].all()
+    assert outputs["augmentation.frame2d.meta"]["transform_set"] == "frame2d"
+    outputs = {k.replace(".clip.", "."): v for k, v in outputs.items()}
     augmented = outputs["augmentation.clips"]
     assert augmented["clips"].dtype == np.uint8 and augmented["clips"].shape[1:] == (9, 32, 32)
     assert augmented["class_names"].tolist() == list(label_mappings["multiclass"])
@@ -282,6 +290,6 @@ def test_shipped_parameters_validate_and_bad_ones_are_named(augmentation):
     )
     assert any(p.startswith("augmentation.transform_sets.clip.noise.sigma") for p in problems)
     assert any("positive=-1" in p for p in problems)
-    augmentation["transform_set"] = "nope"
-    with pytest.raises(ParameterError, match="'nope' is not a key of transform_sets"):
+    del augmentation["transform_sets"]["frame2d"]
+    with pytest.raises(ParameterError, match="transform_sets has no frame2d"):
         AugmentationParams.model_validate(augmentation)

@@ -19,7 +19,7 @@ def samples(samm_like, label_mappings, _augmentation_conf) -> pd.DataFrame:
     clips, index = samm_like
     labelled = label_clips(clips, index, "multiclass", label_mappings)
     augmentation = AugmentationParams.model_validate(_augmentation_conf)
-    return plan_samples(labelled, clips, "multiclass", label_mappings, augmentation, 42)
+    return plan_samples(labelled, clips, "multiclass", label_mappings, augmentation, 42, "clip")
 
 
 def _check_fold(samples: pd.DataFrame, train_ids: list[str], test_ids: list[str], test_subjects):

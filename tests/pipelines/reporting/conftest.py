@@ -75,7 +75,7 @@ def summary(architecture: str, classes=CLASSES, protocol: str = "group_kfold") -
             "mlflow_run_id": f"run-{architecture}",
             "kedro_session_id": "2026-01-02T03.04.05.678Z",
             "data_source": "synthetic",
-            "input_versions": {"augmentation.clips": "2026-01-01T00.00.00.000Z"},
+            "input_versions": {"augmentation.clip.clips": "2026-01-01T00.00.00.000Z"},
         },
     }
 

@@ -15,14 +15,11 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from microexpression_pipeline.metrics import chance_uf1
+from microexpression_pipeline.metrics import chance_level, chance_uf1, encode, headline
 from microexpression_pipeline.pipelines.reporting.tables import (
-    chance_level,
-    encode,
     fmt,
     fold_accuracy,
     fold_statistics,
-    headline,
     majority_baseline,
     majority_predictions,
     per_class_table,

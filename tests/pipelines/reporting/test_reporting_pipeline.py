@@ -34,13 +34,16 @@ META = {
 }
 
 
-def _run(current=None, other=None, cross=None, meta=META) -> DataCatalog:
+def _run(current=None, other=None, cross=None, meta=META, ingestion=None) -> DataCatalog:
     """Run the pipeline. ``current``: architecture key -> (summary, predictions, histories) of
-    the run's data source and mode (megc3); ``other``: ``reporting.other_runs`` entries."""
+    the run's data source and mode (megc3); ``other``: ``reporting.other_runs`` entries;
+    ``ingestion``: source -> ingestion summary."""
     data = {
         "reporting.other_runs": {"training": other or [], "augmentation": [], "cross_dataset": []},
-        "augmentation.meta": meta,
+        "augmentation.clip.meta": meta,
         "cross_dataset.summary": cross,
+        "reporting.samm_ingestion_summary": (ingestion or {}).get("samm"),
+        "reporting.casme2_ingestion_summary": (ingestion or {}).get("casme2"),
         "run_info": RUN_INFO,
         "params:reporting": ReportingParams.model_validate(
             {"title": "Test report", "embedded_dpi": 50}
@@ -120,7 +123,7 @@ def test_report_names_data_source_protocol_versions_and_runs(outputs):
         assert "Data source: synthetic" in text
         assert "Protocol: group_kfold (subject-independent)" in text
         assert "run-3dcnn" in text and "reporting-run" in text
-        assert "augmentation.clips = 2026-01-01T00.00.00.000Z" in text
+        assert "augmentation.clip.clips = 2026-01-01T00.00.00.000Z" in text
         assert "majority-class baseline" in text and "chance (uniform guessing)" in text
         assert "data:image/png;base64," in text
     assert outputs["reporting.html"].startswith("<!DOCTYPE html>")
@@ -183,13 +186,37 @@ def test_cross_dataset_summary_is_reported(make_predictions, make_summary):
                 "majority": {"accuracy": 0.6, "uf1": 0.375, "uar": 0.5},
                 "confusion": [[2, 1], [1, 1]],
                 "model_version": NEW,
+                "final_model": {
+                    "fit_subjects": ["samm/006", "samm/007"],
+                    "validation_subjects": ["samm/009"],
+                    "n_fit_originals": 8,
+                    "n_fit_copies": 24,
+                    "n_validation_originals": 3,
+                },
             },
             "2dcnn": {"architecture": "2dcnn", "status": "not trained", "reason": "no model"},
         },
     }
-    catalog = _run(cross=cross)
+    casme2 = {
+        "by_emotion": {
+            "disgust": {"read": 4, "kept": 3, "rejected_by_reason": {"no_face": 1}},
+            "happiness": {"read": 2, "kept": 2, "rejected_by_reason": {}},
+            "others": {"read": 1, "kept": 1, "rejected_by_reason": {}},
+        }
+    }
+    catalog = _run(cross=cross, ingestion={"casme2": casme2})
     markdown = catalog["reporting.markdown"].load()
+    html = catalog["reporting.html"].load()
     assert "Generalisation to CASME II" in markdown
+    assert "all SAMM clips of mode binary (originals and their augmented copies) except the " \
+        "validation subjects' clips" in markdown  # fmt: skip
+    assert "3dcnn: fitted on 2 subjects (8 originals + 24 augmented copies); validation " \
+        "subjects (1, 3 original clips, never fitted): samm/009" in markdown  # fmt: skip
+    assert "negative = disgust; positive = happiness; left out, not in the mapping: others " \
+        "(1 clip)" in markdown  # fmt: skip
+    assert "CASME II test set against its sheet" in markdown and "against its sheet" in html
+    assert "| negative | disgust | 4 | 1 | no_face 1 | 0 | 3 | 3 |" in markdown
+    assert "| total |  | 7 | 1 | no_face 1 | 1 | 5 | 5 |" in markdown
     assert "| 3dcnn | evaluated | 0.583 | 0.583 | 0.600 |" in markdown
     assert "not trained" in markdown
     assert (
@@ -204,4 +231,34 @@ def test_leaderboard_keeps_nan_for_uncomputable_metrics(make_predictions, make_s
     board = catalog["reporting.leaderboard"].load()
     assert pd.isna(board.loc[0, "majority_accuracy"])
     assert "n/a / n/a / n/a" in catalog["reporting.markdown"].load()
+    plt.close("all")
+
+
+def test_samm_test_set_is_accounted_against_the_sheet(make_predictions, make_summary):
+    predictions = make_predictions()
+    meta = {
+        **META,
+        "label_mapping": {"negative": ["disgust"], "positive": ["happiness"],
+                          "surprise": ["surprise"]},
+        "counts_before": {"negative": 8, "positive": 3, "surprise": 2},
+        "left_out": [{"clip_id": "x", "emotion": "Other"}],
+    }  # fmt: skip
+    samm = {
+        "by_emotion": {
+            "disgust": {"read": 9, "kept": 8, "rejected_by_reason": {"no_face": 1}},
+            "happiness": {"read": 3, "kept": 3, "rejected_by_reason": {}},
+            "surprise": {"read": 2, "kept": 2, "rejected_by_reason": {}},
+            "other": {"read": 1, "kept": 1, "rejected_by_reason": {}},
+        }
+    }
+    catalog = _run(
+        current={"3dcnn": (make_summary("3dcnn"), predictions, None)},
+        meta=meta,
+        ingestion={"samm": samm},
+    )
+    markdown = catalog["reporting.markdown"].load()
+    assert "SAMM test set against its sheet" in markdown
+    assert "| negative | disgust | 9 | 1 | no_face 1 | 0 | 8 | 8 |" in markdown
+    assert "| (not in the mode) | other | 1 | 0 | - | 1 | 0 | 0 |" in markdown
+    assert "| total |  | 15 | 1 | no_face 1 | 1 | 13 | 13 |" in markdown
     plt.close("all")

@@ -41,6 +41,7 @@ def make_augmented_set(
                         "subject": f"{s:03d}",
                         "label": label,
                         "is_augmented": copy > 0,
+                        "copy_index": copy,
                     }
                 )
     samples = pd.DataFrame(rows)

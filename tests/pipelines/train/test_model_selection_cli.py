@@ -18,17 +18,16 @@ def _write_augmented_set(project: Path, augmented_set, monkeypatch) -> None:
     """Save a toy binary augmented set through the project's own catalog entries."""
     args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
     loader = OmegaConfigLoader(str(project / "conf"), default_run_env="local", **args)
-    wanted = ("augmentation.clips", "augmentation.samples", "augmentation.meta")
-    catalog = DataCatalog.from_config({k: loader["catalog"][k] for k in wanted})
+    catalog = DataCatalog.from_config(loader["catalog"])
     # Written here, outside a run: no MLflow run to log the metadata artifact to.
-    catalog.get("augmentation.meta")._logging_activated = False
+    catalog.get("augmentation.clip.meta")._logging_activated = False
     arrays, samples = augmented_set(n_subjects=4, clips_per_subject=3, copies=1, shape=(9, 16, 16))
     mapping = loader["parameters"]["label_mappings"]["binary"]
     monkeypatch.chdir(project)
-    catalog.save("augmentation.clips", arrays)
-    catalog.save("augmentation.samples", samples)
+    catalog.save("augmentation.clip.clips", arrays)
+    catalog.save("augmentation.clip.samples", samples)
     catalog.save(
-        "augmentation.meta",
+        "augmentation.clip.meta",
         {"mode": "binary", "classes": list(mapping), "label_mapping": dict(mapping)},
     )
 
@@ -67,4 +66,4 @@ def test_model_parameter_runs_exactly_one_training_node(
     assert tags["protocol"] == "group_kfold"
     assert summary["run"]["mlflow_run_id"] == run_id
     assert {"3dcnn.accuracy", "3dcnn.uf1", "3dcnn.uar"} <= metrics
-    assert "input_version.augmentation.clips" in tags
+    assert "input_version.augmentation.clip.clips" in tags

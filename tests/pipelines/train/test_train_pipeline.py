@@ -16,16 +16,19 @@ from microexpression_pipeline.pipelines.train.schema import EvaluationParams, Tr
 MAPPINGS = {"binary": {"negative": ["anger"], "positive": ["happiness"]}}
 
 
-def _catalog(augmented, samples, training, meta=None, n_splits=3) -> DataCatalog:
+def _catalog(augmented, samples, training, meta=None, n_splits=3, seeds=None) -> DataCatalog:
     meta = meta or {"mode": "binary", "classes": ["negative", "positive"],
                     "label_mapping": MAPPINGS["binary"]}  # fmt: skip
+    sets = {
+        f"augmentation.{name}.{key}": value
+        for name in ("clip", "frame2d")
+        for key, value in (("clips", augmented), ("samples", samples), ("meta", meta))
+    }
     data = {
-        "augmentation.clips": augmented,
-        "augmentation.samples": samples,
-        "augmentation.meta": meta,
+        **sets,
         "params:training": TrainingParams.model_validate(training),
         "params:evaluation": EvaluationParams.model_validate(
-            {"protocol": "group_kfold", "n_splits": n_splits, "n_repeats": 1}
+            {"protocol": "group_kfold", "n_splits": n_splits, "n_repeats": 1, "seeds": seeds}
         ),
         "params:seed": 3,
         "params:mode": "binary",
@@ -53,8 +56,12 @@ def test_pipeline_has_one_node_per_architecture() -> None:
     assert sorted(n.name for n in pipeline.nodes) == [
         "train_2dcnn", "train_3dcnn", "train_cnn_lstm", "train_convlstm2d",
     ]  # fmt: skip
-    # Four parallel branches fed by the same augmented set, each tagged with its architecture.
-    assert all("augmentation.clips" in n.inputs for n in pipeline.nodes)
+    # Four parallel branches, each tagged with its architecture and fed by the augmented set
+    # of its transform set: the 2D CNN's own per-frame set, the clip set for the others.
+    inputs = {n.name: n.inputs for n in pipeline.nodes}
+    assert "augmentation.frame2d.clips" in inputs["train_2dcnn"]
+    assert all("augmentation.clip.clips" in inputs[f"train_{k}"]
+               for k in ("3dcnn", "cnn_lstm", "convlstm2d"))  # fmt: skip
     assert [n.name for n in pipeline.only_nodes_with_tags(get("cnn+lstm").tag).nodes] == [
         "train_cnn_lstm"
     ]
@@ -87,6 +94,41 @@ def test_tiny_end_to_end_train(toy, tiny_training, architecture: str) -> None:
     assert len(out["metrics"][f"{slug}.fold_accuracy"]) == 3
     assert summary["run"]["mlflow_run_id"] == "abc123"
     assert summary["protocol"] == "group_kfold"
+    # Saved probabilities agree with the predicted label (the 2D CNN's vote included).
+    classes = np.array(["negative", "positive"])
+    assert (classes[probs.argmax(axis=1)] == predictions["predicted_label"]).all()
+    # Every fold says who was fitted, validated and tested, and how many clips each had.
+    for record in summary["folds"]:
+        fit, validation = set(record["fit_subjects"]), set(record["validation_subjects"])
+        test = set(record["test_subjects"])
+        assert fit and validation and test and not (fit & validation or fit & test)
+        assert not validation & test
+        tested = predictions.loc[predictions["fold"] == record["fold"], "subject"]
+        assert {s.split("/")[-1] for s in test} == set(tested)
+        assert record["n_test_originals"] == len(tested)
+        assert record["n_fit_originals"] > 0 and record["n_fit_copies"] > 0
+    assert set(summary["final_model"]["validation_subjects"]) and not set(
+        summary["final_model"]["validation_subjects"]
+    ) & set(summary["final_model"]["fit_subjects"])
+
+
+def test_several_seeds_give_mean_and_std_over_seeds(toy, tiny_training) -> None:
+    augmented, samples = toy
+    training = {**tiny_training, "epochs": 1}
+    out = _run(_catalog(augmented, samples, training, n_splits=2, seeds=[5, 6]), "3dcnn")
+    predictions, summary = out["predictions"], out["summary"]
+    assert summary["seeds"] == [5, 6] and summary["n_runs"] == 2
+    originals = samples.loc[~samples["is_augmented"], "sample_id"]
+    for seed in (5, 6):  # every original tested once per seed
+        assert sorted(predictions.loc[predictions["seed"] == seed, "sample_id"]) == sorted(
+            originals
+        )
+    per_seed = [accuracy(g["true_label"], g["predicted_label"]) for _, g in
+                predictions.groupby("seed")]  # fmt: skip
+    assert summary["metrics"]["accuracy"] == pytest.approx(np.mean(per_seed))
+    assert summary["metrics_std"]["accuracy"] == pytest.approx(np.std(per_seed))
+    assert out["metrics"]["3dcnn.seed_6.accuracy"]["value"] == pytest.approx(per_seed[1])
+    assert {(r["seed"], r["fold"]) for r in summary["folds"]} == {(5, 0), (5, 1), (6, 0), (6, 1)}
 
 
 def test_refuses_a_set_made_for_another_mode(toy, tiny_training) -> None:

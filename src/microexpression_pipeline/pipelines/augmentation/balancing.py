@@ -1,11 +1,8 @@
-"""How many augmented copies each original clip gets."""
+"""How many augmented copies each original clip gets (``augmentation.copies``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import numpy as np
-import pandas as pd
 
 
 def check_copies(
@@ -30,33 +27,3 @@ def check_copies(
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{where}.{cls}: must be a non-negative integer (got {value!r})")
     return {cls: int(counts[cls]) for cls in classes}
-
-
-def copies_per_clip(
-    labels: pd.Series,
-    classes: Sequence[str],
-    copies: Mapping[str, int] | None,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Copies for each clip (row of ``labels``).
-
-    With ``copies`` (class -> copies per original) every clip of a class gets that many.
-    With ``copies=None`` the classes are balanced: each class is filled up to the size of
-    the largest one, spreading the remainder over randomly chosen clips of the class.
-    """
-    values = labels.to_numpy()
-    result = np.zeros(len(values), dtype=np.int64)
-    if copies is not None:
-        for cls in classes:
-            result[values == cls] = copies[cls]
-        return result
-    counts = {cls: int((values == cls).sum()) for cls in classes}
-    target = max(counts.values(), default=0)
-    for cls in classes:
-        rows = np.flatnonzero(values == cls)
-        if rows.size == 0:
-            continue
-        base, extra = divmod(target - rows.size, rows.size)
-        result[rows] = base
-        result[rng.permutation(rows)[:extra]] += 1
-    return result

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from microexpression_pipeline.pipelines.augmentation.balancing import check_copies, copies_per_clip
+from microexpression_pipeline.pipelines.augmentation.balancing import check_copies
 from microexpression_pipeline.pipelines.augmentation.labels import (
     assign_classes,
     check_clips,
@@ -57,10 +57,9 @@ def _clip_rng(seed: int, clip_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, 2, int.from_bytes(digest[:8], "little")])
 
 
-def _transform_set(augmentation: AugmentationParams) -> tuple[str, dict[str, Any]]:
-    """The configured transform set's name and settings (the schema checked the name)."""
-    name = augmentation.transform_set
-    return name, augmentation.transform_sets[name].model_dump()
+def _transform_set(augmentation: AugmentationParams, name: str) -> dict[str, Any]:
+    """The settings of transform set ``name`` (the schema checked every set exists)."""
+    return augmentation.transform_sets[name].model_dump()
 
 
 def label_clips(
@@ -95,13 +94,22 @@ def plan_samples(
     label_mappings: LabelMappings,
     augmentation: AugmentationParams,
     seed: int,
+    set_name: str,
 ) -> pd.DataFrame:
-    """The sample table: every kept original, then its copies with their drawn transforms."""
+    """The sample table of transform set ``set_name``: every kept original, then its copies
+    with their drawn transforms.
+
+    With ``augmentation.balance`` every original gets ``balance_pool_copies`` copies, whatever
+    its class (a pool: each fold's training draws the copies its own clips need to balance
+    its classes; see ``pipelines/train/training_set.py``); otherwise ``copies`` per class."""
     classes = class_order(mode, label_mappings)
-    set_name, transform_set = _transform_set(augmentation)
-    copies = None if augmentation.balance else check_copies(mode, classes, augmentation.copies)
+    transform_set = _transform_set(augmentation, set_name)
     kept = labelled_clips[labelled_clips["label_index"] >= 0].reset_index(drop=True)
-    n_copies = copies_per_clip(kept["label"], classes, copies, np.random.default_rng([seed, 1]))
+    if augmentation.balance:
+        n_copies = np.full(len(kept), augmentation.balance_pool_copies, dtype=np.int64)
+    else:
+        copies = check_copies(mode, classes, augmentation.copies)
+        n_copies = kept["label"].map(copies).to_numpy(dtype=np.int64)
     _, n_frames, height, width = clips["clips"].shape
     per_frame = bool(transform_set.get("per_frame", False))
 
@@ -219,6 +227,7 @@ def summarise_counts(
     label_mappings: LabelMappings,
     augmentation: AugmentationParams,
     seed: int,
+    set_name: str,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """The set's metadata (class order, mapping, counts, left-out clips) and MLflow metrics."""
     classes = class_order(mode, label_mappings)
@@ -226,7 +235,7 @@ def summarise_counts(
     before = {cls: int((originals["label"] == cls).sum()) for cls in classes}
     after = {cls: int((samples["label"] == cls).sum()) for cls in classes}
     left = labelled_clips[labelled_clips["label_index"] < 0]
-    set_name, transform_set = _transform_set(augmentation)
+    transform_set = _transform_set(augmentation, set_name)
     mapping_json, mapping_sha = mapping_fingerprint(mode, label_mappings)
     logger.info("Class counts (mode %s) before augmentation: %s", mode, before)
     logger.info("Class counts (mode %s) after augmentation:  %s", mode, after)
@@ -238,6 +247,7 @@ def summarise_counts(
         "label_mapping_sha256": mapping_sha,
         "seed": seed,
         "balance": augmentation.balance,
+        "balance_pool_copies": augmentation.balance_pool_copies if augmentation.balance else None,
         "copies_per_original": None
         if augmentation.balance
         else {cls: int(augmentation.copies[mode][cls]) for cls in classes},

@@ -1,9 +1,15 @@
-"""The ``augmentation`` pipeline: ingested clips + ``mode`` -> a traceable training set."""
+"""The ``augmentation`` pipeline: ingested clips + ``mode`` -> one traceable training set per
+transform set that an architecture trains on (``models.TRANSFORM_SETS``)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+
 from kedro.pipeline import Node, Pipeline
 
+from microexpression_pipeline.models import ARCHITECTURES, TRANSFORM_SETS
 from microexpression_pipeline.pipelines.augmentation.nodes import (
     augment_clips,
     label_clips,
@@ -12,69 +18,78 @@ from microexpression_pipeline.pipelines.augmentation.nodes import (
     summarise_counts,
 )
 
+SETTINGS = ["params:mode", "params:label_mappings", "params:augmentation", "params:seed"]
+
+
+def _for_set(func: Callable, name: str) -> Callable:
+    """``func`` with ``set_name=name`` bound, as a function whose signature and type hints
+    Kedro can read (it validates the typed ``params:`` inputs by them)."""
+
+    @functools.wraps(func)
+    def bound(*args: object) -> object:
+        return func(*args, set_name=name)
+
+    signature = inspect.signature(func)
+    kept = [p for p in signature.parameters.values() if p.name != "set_name"]
+    bound.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    bound.__name__ = bound.__qualname__ = f"{func.__name__}_{name}"
+    return bound
+
+
+def _transform_set_branch(name: str) -> list[Node]:
+    """Plan, apply, summarise and preview the copies of transform set ``name``; its nodes are
+    tagged with the architectures that train on it (``model:`` runs only what it needs)."""
+    prefix = f"augmentation.{name}"
+    tags = [a.tag for a in ARCHITECTURES.values() if a.transform_set == name]
+    return [
+        Node(
+            _for_set(plan_samples, name),
+            inputs=["augmentation.labelled_clips", "samm.clips", *SETTINGS],
+            outputs=f"{prefix}.samples",
+            name="plan_samples",
+            namespace=prefix,
+            tags=tags,
+        ),
+        Node(
+            augment_clips,
+            inputs=["samm.clips", f"{prefix}.samples", "params:mode", "params:label_mappings"],
+            outputs=f"{prefix}.clips",
+            name="augment_clips",
+            namespace=prefix,
+            tags=tags,
+        ),
+        Node(
+            _for_set(summarise_counts, name),
+            inputs=["augmentation.labelled_clips", f"{prefix}.samples", *SETTINGS],
+            outputs=[f"{prefix}.meta", f"{prefix}.count_metrics"],
+            name="summarise_counts",
+            namespace=prefix,
+            tags=tags,
+        ),
+        Node(
+            render_preview,
+            inputs=[f"{prefix}.clips", f"{prefix}.samples", "params:augmentation"],
+            outputs=f"{prefix}.preview",
+            name="render_preview",
+            namespace=prefix,
+            tags=tags,
+        ),
+    ]
+
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Label the clips of ``mode``, plan and apply the copies, record counts and a preview.
+    """Label the clips of ``mode``; then, per transform set, plan and apply the copies and
+    record counts and a preview.
 
-    Nodes and outputs live in the ``augmentation`` namespace; the inputs are the
-    ingestion pipeline's ``samm.clips`` and ``samm.clip_index``.
+    Outputs live in the ``augmentation.<set>`` namespaces; the inputs are the ingestion
+    pipeline's ``samm.clips`` and ``samm.clip_index``.
     """
-    return Pipeline(
-        [
-            Node(
-                label_clips,
-                inputs=["samm.clips", "samm.clip_index", "params:mode", "params:label_mappings"],
-                outputs="augmentation.labelled_clips",
-                name="label_clips",
-                namespace="augmentation",
-            ),
-            Node(
-                plan_samples,
-                inputs=[
-                    "augmentation.labelled_clips",
-                    "samm.clips",
-                    "params:mode",
-                    "params:label_mappings",
-                    "params:augmentation",
-                    "params:seed",
-                ],
-                outputs="augmentation.samples",
-                name="plan_samples",
-                namespace="augmentation",
-            ),
-            Node(
-                augment_clips,
-                inputs=[
-                    "samm.clips",
-                    "augmentation.samples",
-                    "params:mode",
-                    "params:label_mappings",
-                ],
-                outputs="augmentation.clips",
-                name="augment_clips",
-                namespace="augmentation",
-            ),
-            Node(
-                summarise_counts,
-                inputs=[
-                    "augmentation.labelled_clips",
-                    "augmentation.samples",
-                    "params:mode",
-                    "params:label_mappings",
-                    "params:augmentation",
-                    "params:seed",
-                ],
-                outputs=["augmentation.meta", "augmentation.count_metrics"],
-                name="summarise_counts",
-                namespace="augmentation",
-            ),
-            Node(
-                render_preview,
-                inputs=["augmentation.clips", "augmentation.samples", "params:augmentation"],
-                outputs="augmentation.preview",
-                name="render_preview",
-                namespace="augmentation",
-            ),
-        ],
-        tags="augmentation",
+    label = Node(
+        label_clips,
+        inputs=["samm.clips", "samm.clip_index", "params:mode", "params:label_mappings"],
+        outputs="augmentation.labelled_clips",
+        name="label_clips",
+        namespace="augmentation",
     )
+    branches = [node for name in TRANSFORM_SETS for node in _transform_set_branch(name)]
+    return Pipeline([label, *branches], tags="augmentation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from microexpression_pipeline.models import TRANSFORM_SETS
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -118,9 +119,9 @@ class AugmentationParams(StrictSection):
 
     section = "augmentation"
 
-    transform_set: str
     transform_sets: dict[str, TransformSet]
     balance: bool
+    balance_pool_copies: int = Field(ge=1)
     copies: dict[str, dict[str, int]]
     preview: Preview
 
@@ -133,10 +134,11 @@ class AugmentationParams(StrictSection):
         return value
 
     @model_validator(mode="after")
-    def _known_set(self) -> AugmentationParams:
-        if self.transform_set not in self.transform_sets:
+    def _every_set(self) -> AugmentationParams:
+        missing = [name for name in TRANSFORM_SETS if name not in self.transform_sets]
+        if missing:
             raise ValueError(
-                f"transform_set {self.transform_set!r} is not a key of transform_sets; "
-                f"valid choices: {', '.join(self.transform_sets)}"
+                f"transform_sets has no {', '.join(missing)}: the architecture registry trains "
+                f"on the sets {', '.join(TRANSFORM_SETS)}; add them"
             )
         return self

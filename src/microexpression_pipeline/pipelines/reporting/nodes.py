@@ -12,6 +12,12 @@ from matplotlib.figure import Figure
 from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.reporting import figures as fig
 from microexpression_pipeline.pipelines.reporting import report as rep
+from microexpression_pipeline.pipelines.reporting.accounting import accounting_blocks
+from microexpression_pipeline.pipelines.reporting.cross_dataset_text import (
+    final_model_line,
+    mapping_statement,
+    training_statement,
+)
 from microexpression_pipeline.pipelines.reporting.results import ModelResult, gather
 from microexpression_pipeline.pipelines.reporting.schema import ReportingParams
 from microexpression_pipeline.pipelines.reporting.tables import (
@@ -182,14 +188,17 @@ def _cross_dataset_section(
 def _cross_dataset_results(
     key: str, summary: Mapping[str, Any], images: Mapping[str, str]
 ) -> list[rep.Block]:
-    mapping = "; ".join(f"{c}: {', '.join(v)}" for c, v in summary.get("label_mapping", {}).items())
+    models = summary.get("models") or {}
     blocks = [
         rep.bullets(
             [
-                f"Models trained on all of SAMM (mode {summary.get('source_mode')}), tested on "
-                f"CASME II ({summary.get('data_source') or NA} data, same ingestion: crop, size, "
-                "normalisation)",
-                f"CASME II label mapping: {mapping}",
+                training_statement(summary),
+                *(
+                    final_model_line(m.get("architecture", slug), m.get("final_model"))
+                    for slug, m in models.items()
+                    if m.get("status") == "evaluated"
+                ),
+                mapping_statement(summary),
                 f"CASME II clips tested: {summary.get('n_clips', NA)} "
                 f"(per class: {rep.parameters_text(summary.get('class_counts', {}))}); "
                 f"left out (unmapped emotions): {summary.get('n_left_out', NA)} "
@@ -244,6 +253,7 @@ def write_report(
     cross_dataset: Mapping[str, Mapping[str, Any]],
     run_info: Mapping[str, Any],
     reporting: ReportingParams,
+    accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
     """The figures (passed on to be saved), the HTML report and the Markdown report."""
     images = {
@@ -277,7 +287,9 @@ def write_report(
     else:
         blocks += [
             rep.paragraph(
-                "Pooled over all folds (MEGC convention): UF1 = mean over classes of "
+                "Pooled over all folds of a run (MEGC convention), a run being one training "
+                "seed (and one repeat of stratified k-fold); mean +- std over runs where there "
+                "are several: UF1 = mean over classes of "
                 "2TP/(2TP+FP+FN), UAR = mean per-class recall; n/a = cannot be computed. "
                 "Majority baseline: per fold, the most frequent class of the other folds' "
                 "original clips; chance: uniform random guessing (accuracy and UAR 1/K, UF1 "
@@ -301,11 +313,13 @@ def write_report(
                     f"Class counts, {key}", images[f"class_counts_{key.replace('/', '_')}.png"]
                 )
             )
+    blocks += accounting_blocks((accounting or {}).get("samm", {}), "SAMM")
     if evaluations:
         blocks.append(rep.heading("Models", 2))
         for ev in evaluations:
             blocks += _model_section(ev, images)
     blocks += _cross_dataset_section(cross_dataset, images)
+    blocks += accounting_blocks((accounting or {}).get("casme2", {}), "CASME II", level=3)
     return figures, rep.to_html(title, blocks), rep.to_markdown(blocks)
 
 
@@ -316,9 +330,11 @@ def report_figures(
     cross_dataset: Mapping[str, Mapping[str, Any]],
     run_info: Mapping[str, Any],
     reporting: ReportingParams,
+    accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
     """Draw the pictures and write the report that embeds them."""
     figures = draw_figures(evaluations, board, augmentation_metas, cross_dataset)
     return write_report(
-        evaluations, board, figures, augmentation_metas, cross_dataset, run_info, reporting
-    )
+        evaluations, board, figures, augmentation_metas, cross_dataset, run_info, reporting,
+        accounting,
+    )  # fmt: skip

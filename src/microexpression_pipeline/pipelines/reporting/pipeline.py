@@ -2,7 +2,8 @@
 
 Its inputs are every architecture's training outputs of the current data source and mode
 (this run's, or the latest saved, or none), the augmented set's metadata and the CASME II
-test's summary, plus the results of other modes and data sources from MLflow
+test's summary, the SAMM and CASME II ingestion summaries (for the test sets' accounting
+against the sheets), plus the results of other modes and data sources from MLflow
 (``reporting.other_runs``). It runs after a full ``model:all`` training, after a single
 architecture, or with nothing trained at all.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.pipelines.reporting.accounting import account_test_sets
 from microexpression_pipeline.pipelines.reporting.nodes import (
     collect_training_results,
     evaluate_results,
@@ -34,7 +36,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 {
                     "other_runs": "reporting.other_runs",
                     "run_info": "run_info",
-                    "augmentation_meta": "augmentation.meta",
+                    "augmentation_meta": "augmentation.clip.meta",
                     "cross_dataset_summary": "cross_dataset.summary",
                     **trained,
                 },
@@ -48,6 +50,19 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="evaluate_results",
             ),
             Node(
+                account_test_sets,
+                [
+                    "reporting.results",
+                    "reporting.augmentation_metas",
+                    "reporting.cross_dataset",
+                    "reporting.samm_ingestion_summary",
+                    "reporting.casme2_ingestion_summary",
+                    "run_info",
+                ],
+                "reporting.test_set_accounting",
+                name="account_test_sets",
+            ),
+            Node(
                 report_figures,
                 [
                     "reporting.evaluations",
@@ -56,6 +71,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "reporting.cross_dataset",
                     "run_info",
                     "params:reporting",
+                    "reporting.test_set_accounting",
                 ],
                 ["reporting.figures", "reporting.html", "reporting.markdown"],
                 name="write_report",

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from microexpression_pipeline.pipelines.reporting.tables import HEADLINE, NA, fmt
@@ -126,6 +127,11 @@ def to_markdown(blocks: Sequence[Block]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _mean_std(mean: Any, std: Any, n_runs: int) -> str:
+    """``mean +- std`` over runs (the mean alone for one run)."""
+    return f"{fmt(mean)} +- {fmt(std)}" if n_runs > 1 else fmt(mean)
+
+
 def leaderboard_display(board: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard as the report prints it: metric +- and baselines side by side."""
     rows = []
@@ -139,9 +145,10 @@ def leaderboard_display(board: pd.DataFrame) -> pd.DataFrame:
                 "subject-independent": "yes" if r.subject_independent else "NO",
                 "folds": r.n_folds,
                 "test clips": r.n_test,
-                "UF1": fmt(r.uf1),
-                "UAR": fmt(r.uar),
-                "accuracy": fmt(r.accuracy),
+                "runs": r.n_runs,
+                "UF1": _mean_std(r.uf1, r.uf1_std, r.n_runs),
+                "UAR": _mean_std(r.uar, r.uar_std, r.n_runs),
+                "accuracy": _mean_std(r.accuracy, r.accuracy_std, r.n_runs),
                 "fold acc. mean +- std": (
                     f"{fmt(r.fold_accuracy_mean)} +- {fmt(r.fold_accuracy_std)}"
                 ),
@@ -172,8 +179,11 @@ def model_metrics_table(ev: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def confusion_table(matrix: Any, classes: Sequence[str], digits: int | None = None) -> pd.DataFrame:
-    """A confusion matrix with class names (rows: true, columns: predicted)."""
+    """A confusion matrix with class names (rows: true, columns: predicted); counts that are
+    means over runs get one decimal."""
     frame = pd.DataFrame(matrix, columns=[f"pred. {c}" for c in classes])
+    if digits is None and not np.allclose(frame.to_numpy(float), np.round(frame.to_numpy(float))):
+        digits = 1
     if digits is not None:
         frame = frame.map(lambda v: fmt(v, digits))
     frame.insert(0, "true", list(classes))

@@ -1,5 +1,9 @@
 """The numbers of the report, from pooled per-fold predictions (the MEGC convention).
 
+A run is one training seed and one repeat of the protocol: every test clip is predicted once
+per run. UF1, UAR and accuracy are pooled over the folds of a run, then given as mean and
+(population) std over runs (``metrics.run_scores``); confusion matrices are the mean over runs.
+
 Baselines are computed under the same protocol as the model:
 
 * majority: in every fold, predict the most frequent class among the original clips of the
@@ -22,12 +26,14 @@ import pandas as pd
 
 from microexpression_pipeline.metrics import (
     HEADLINE,
+    RUN_KEYS,
     chance_level,
     confusion,
     encode,
-    headline,
+    mean_std,
     per_class_table,
     row_normalised,
+    run_scores,
 )
 from microexpression_pipeline.models.registry import ARCHITECTURES
 from microexpression_pipeline.pipelines.reporting.results import ModelResult
@@ -48,20 +54,21 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 def _folds(predictions: pd.DataFrame) -> pd.DataFrame:
     frame = predictions.copy()
-    if "repeat" not in frame:
-        frame["repeat"] = 0
+    for column in RUN_KEYS:
+        if column not in frame:
+            frame[column] = 0
     return frame
 
 
 def fold_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy and test-set size per (repeat, fold)."""
+    """Accuracy and test-set size per (seed, repeat, fold)."""
     frame = _folds(predictions)
     frame["correct"] = frame["true_label"].astype(str) == frame["predicted_label"].astype(str)
-    grouped = frame.groupby(["repeat", "fold"])["correct"]
+    grouped = frame.groupby([*RUN_KEYS, "fold"])["correct"]
     return (
         pd.DataFrame({"n": grouped.size(), "accuracy": grouped.mean()})
         .reset_index()
-        .astype({"repeat": int, "fold": int, "n": int, "accuracy": float})
+        .astype({"seed": int, "repeat": int, "fold": int, "n": int, "accuracy": float})
     )
 
 
@@ -86,12 +93,12 @@ def fold_statistics(per_fold: pd.DataFrame) -> pd.DataFrame:
 
 
 def majority_predictions(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.Series:
-    """Per fold, the majority class of the other folds' original clips (same repeat).
+    """Per fold, the majority class of the other folds' original clips (same run).
 
     A fold with no other fold to learn from gets no prediction (NaN)."""
     frame = _folds(predictions)
     predicted = pd.Series(np.nan, index=frame.index, dtype=object)
-    for _, group in frame.groupby("repeat"):
+    for _, group in frame.groupby(list(RUN_KEYS)):
         for fold in group["fold"].unique():
             train = group.loc[group["fold"] != fold, "true_label"].astype(str)
             if train.empty:
@@ -108,11 +115,7 @@ def majority_baseline(predictions: pd.DataFrame, classes: Sequence[str]) -> dict
     if not known.any():
         return {name: float("nan") for name in HEADLINE} | {"fold_accuracy_mean": float("nan")}
     frame = predictions.loc[known].assign(predicted_label=predicted[known])
-    scores = headline(
-        encode(frame["true_label"], classes),
-        encode(frame["predicted_label"], classes),
-        len(classes),
-    )
+    scores, _ = mean_std(run_scores(frame, classes))
     per_fold = fold_accuracy(frame)
     return scores | {
         "fold_accuracy_mean": float(per_fold["accuracy"].mean()),
@@ -138,11 +141,16 @@ def per_subject_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
 def evaluate(result: ModelResult) -> dict[str, Any]:
     """Everything the report shows about one model (tables as DataFrames)."""
     classes = result.classes
-    predictions = result.predictions
+    predictions = result.predictions.reset_index(drop=True)
     y_true = encode(predictions["true_label"], classes)
     y_pred = encode(predictions["predicted_label"], classes)
+    per_run = run_scores(predictions, classes)
+    mean, std = mean_std(per_run)
+    n_runs = len(per_run)
     matrix = confusion(y_true, y_pred, len(classes))
+    matrix = matrix // n_runs if (matrix % n_runs == 0).all() else matrix / n_runs  # per run
     per_fold = fold_accuracy(predictions)
+    first_run = _folds(predictions).groupby(list(RUN_KEYS)).ngroup() == 0
     protocol = str(result.summary.get("protocol") or NA)
     return {
         "key": result.key,
@@ -159,11 +167,17 @@ def evaluate(result: ModelResult) -> dict[str, Any]:
         "settings": result.summary.get("settings") or {},
         "evaluation": result.summary.get("evaluation") or {},
         "seed": result.summary.get("seed"),
-        "n_test": len(predictions),
-        "metrics": headline(y_true, y_pred, len(classes)),
+        "seeds": sorted(_folds(predictions)["seed"].unique().tolist()),
+        "n_runs": n_runs,
+        "n_test": int(first_run.sum()),
+        "metrics": mean,
+        "metrics_std": std,
+        "per_run": per_run,
         "majority": majority_baseline(predictions, classes),
-        "chance": chance_level(y_true, len(classes)),
-        "per_class": per_class_table(y_true, y_pred, classes),
+        "chance": chance_level(y_true[first_run.to_numpy()], len(classes)),
+        "per_class": per_class_table(y_true, y_pred, classes).assign(
+            support=lambda t: t["support"] / n_runs  # clips of the class (per run)
+        ),
         "confusion": matrix,
         "confusion_normalised": row_normalised(matrix),
         "fold_accuracy": per_fold,
@@ -180,10 +194,14 @@ LEADERBOARD_COLUMNS = [
     "protocol",
     "subject_independent",
     "n_folds",
+    "n_runs",
     "n_test",
     "accuracy",
+    "accuracy_std",
     "uf1",
+    "uf1_std",
     "uar",
+    "uar_std",
     "fold_accuracy_mean",
     "fold_accuracy_std",
     "majority_accuracy",
@@ -210,9 +228,11 @@ def leaderboard(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 "architecture": ev["architecture"],
                 "protocol": ev["protocol"],
                 "subject_independent": ev["subject_independent"],
-                "n_folds": int(overall["n_folds"]),
+                "n_folds": int(ev["fold_accuracy"]["fold"].nunique()),
+                "n_runs": ev["n_runs"],
                 "n_test": ev["n_test"],
                 **ev["metrics"],
+                **{f"{k}_std": v for k, v in ev["metrics_std"].items()},
                 "fold_accuracy_mean": overall["mean"],
                 "fold_accuracy_std": overall["std"],
                 **{f"majority_{k}": ev["majority"][k] for k in HEADLINE},
@@ -243,6 +263,7 @@ def mlflow_metrics(evaluations: Sequence[dict[str, Any]]) -> dict[str, dict[str,
         prefix = f"{ev['data_source']}.{ev['mode']}.{ev['slug']}"
         values = {
             **ev["metrics"],
+            **{f"{k}_std": v for k, v in ev["metrics_std"].items()},
             "fold_accuracy_mean": ev["fold_statistics"].iloc[0]["mean"],
             "fold_accuracy_std": ev["fold_statistics"].iloc[0]["std"],
             **{f"majority_{k}": ev["majority"][k] for k in HEADLINE},

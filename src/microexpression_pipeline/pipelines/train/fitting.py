@@ -17,9 +17,10 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from sklearn.model_selection import train_test_split
 
 from microexpression_pipeline.models import Architecture, build_model, clip_model, predict
+from microexpression_pipeline.pipelines.train.folds import subject_keys
+from microexpression_pipeline.pipelines.train.training_set import training_set
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class TrainingSpec:
     batch_size: int
     learning_rate: float
     validation_fraction: float
+    validation_split: str = "subject"
+    min_validation_subjects: int = 3
+    balance_pool: bool = False
+    drop_remainder: bool = True
     reduce_lr: Mapping[str, Any] = field(default_factory=dict)
     early_stopping: Mapping[str, Any] = field(default_factory=dict)
     intensity: str = "rescale"
@@ -68,13 +73,16 @@ def make_dataset(
     shuffle_seed: int | None,
     frame_level: bool,
     rows: np.ndarray | None = None,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """Batches of uint8 clips (or, for frame-level models, single frames) and labels.
 
     Sample ``i`` is ``clips[rows[i]]`` with label ``onehot[i]`` (``rows``: every clip by
     default). Only sample indices are shuffled and each batch is gathered from ``clips`` when
     it is needed, so no copy of the data set is made (memory does not grow with its size);
-    the batches are the same as shuffling and batching the samples themselves.
+    the batches are the same as shuffling and batching the samples themselves. With
+    ``drop_remainder`` the last partial batch of each epoch is left out (as the study's
+    ``steps_per_epoch = len(train) // batch_size``), unless that would leave no batch.
     """
     rows = np.arange(len(clips)) if rows is None else np.asarray(rows)
     labels = onehot.astype("float32")
@@ -96,7 +104,8 @@ def make_dataset(
     dataset = tf.data.Dataset.range(n)
     if shuffle_seed is not None:
         dataset = dataset.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+    drop = drop_remainder and n >= batch_size
+    return dataset.batch(batch_size, drop_remainder=drop).map(load).prefetch(tf.data.AUTOTUNE)
 
 
 def predict_clips(model: keras.Model, clips: np.ndarray, spec: TrainingSpec) -> np.ndarray:
@@ -104,26 +113,6 @@ def predict_clips(model: keras.Model, clips: np.ndarray, spec: TrainingSpec) -> 
     (for a frame-level architecture, its voting clip model's output)."""
     voting = clip_model(spec.architecture, model, clips.shape[1])
     return predict(voting, clips, spec.batch_size)
-
-
-def validation_split(
-    train: pd.DataFrame, fraction: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out a stratified share of the training ORIGINAL clips (copies of a held-out
-    clip are dropped from fitting, so validation never sees a copy of a fitted clip)."""
-    originals = train.loc[~train["is_augmented"].astype(bool)]
-    if fraction <= 0 or len(originals) < 4:
-        return train, train.iloc[:0]
-    clip_ids, labels = originals["source_clip_id"], originals["label"]
-    try:
-        _, held_out = train_test_split(
-            clip_ids, test_size=fraction, stratify=labels, random_state=seed
-        )
-    except ValueError:  # a class too small to stratify
-        _, held_out = train_test_split(clip_ids, test_size=fraction, random_state=seed)
-    held = train["source_clip_id"].isin(set(held_out))
-    validation = train.loc[held & ~train["is_augmented"].astype(bool)]
-    return train.loc[~held], validation
 
 
 def _callbacks(spec: TrainingSpec, has_validation: bool) -> list[keras.callbacks.Callback]:
@@ -154,27 +143,33 @@ def fit_model(
     seed: int,
     model_factory: ModelFactory = fresh_model,
     callbacks: list[keras.callbacks.Callback] | None = None,
-) -> tuple[keras.Model, pd.DataFrame]:
+) -> tuple[keras.Model, pd.DataFrame, dict[str, Any]]:
     """Build a fresh model from ``seed`` and fit it on the rows of ``table``.
 
     ``table`` is the part of the sample table to train on, with a ``row`` column indexing
-    ``clips``. Returns the fitted model (for a frame-level architecture, the frame model) and
-    its per-epoch history. ``callbacks`` only watch (e.g. a progress bar).
+    ``clips``. Returns the fitted model (for a frame-level architecture, the frame model), its
+    per-epoch history and the record of its fitting and validation sets
+    (``training_set``). ``callbacks`` only watch (e.g. a progress bar).
     """
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = model_factory(spec)
-    fit_rows, val_rows = validation_split(table, spec.validation_fraction, seed)
+    chosen = training_set(
+        table, spec.classes, seed, spec.validation_fraction, spec.validation_split,
+        spec.min_validation_subjects, spec.balance_pool,
+    )  # fmt: skip
+    fit_rows, val_rows = chosen.fit, chosen.validation
     class_index = {name: i for i, name in enumerate(spec.classes)}
 
-    def dataset(rows: pd.DataFrame, shuffle_seed: int | None) -> tf.data.Dataset:
+    def dataset(rows: pd.DataFrame, shuffle_seed: int | None, drop: bool) -> tf.data.Dataset:
         y = np.eye(len(spec.classes), dtype="float32")[rows["label"].map(class_index).to_numpy()]
         return make_dataset(
-            clips, y, spec.batch_size, shuffle_seed, spec.frame_level, rows["row"].to_numpy()
-        )
+            clips, y, spec.batch_size, shuffle_seed, spec.frame_level, rows["row"].to_numpy(),
+            drop,
+        )  # fmt: skip
 
-    train_ds = dataset(fit_rows, seed)
-    val_ds = dataset(val_rows, None) if len(val_rows) else None
+    train_ds = dataset(fit_rows, seed, spec.drop_remainder)
+    val_ds = dataset(val_rows, None, False) if len(val_rows) else None
     history = model.fit(
         train_ds,
         validation_data=val_ds,
@@ -186,7 +181,7 @@ def fit_model(
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     frame = frame.rename(columns={"learning_rate": "lr"})
-    return model, frame
+    return model, frame, chosen.record
 
 
 def run_fold(
@@ -198,14 +193,14 @@ def run_fold(
     seed: int,
     model_factory: ModelFactory = fresh_model,
     callbacks: list[keras.callbacks.Callback] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Train a fresh model on ``train_ids`` and predict ``test_ids``.
 
-    Returns the test predictions (one row per test clip, with class probabilities) and
-    the training history.
+    Returns the test predictions (one row per test clip, with class probabilities), the
+    training history and the record of who was fitted, validated and tested.
     """
     table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
-    model, history = fit_model(
+    model, history, record = fit_model(
         spec, clips, table.loc[list(train_ids)], seed, model_factory, callbacks
     )
     test = table.loc[list(test_ids)]
@@ -222,4 +217,6 @@ def run_fold(
     )
     for i, name in enumerate(spec.classes):
         predictions[f"prob_{name}"] = probabilities[:, i].astype(float)
-    return predictions, history
+    record["test_subjects"] = sorted(set(subject_keys(test)))
+    record["n_test_originals"] = len(test)
+    return predictions, history, record

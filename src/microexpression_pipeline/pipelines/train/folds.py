@@ -3,8 +3,10 @@ sample table.
 
 A fold tests on ORIGINAL clips only and trains on the training clips' originals plus their
 augmented copies, never a copy of a test clip; under a subject-independent protocol no subject
-is on both sides. ``select_fold`` picks a fold's samples and stops (``LeakageError``) on any
-overlap ``leakage`` finds, so every fold ``make_folds`` returns has been checked.
+is on both sides. A subject is its (dataset, subject) pair (``subject_keys``): subject 1 of
+one dataset is not subject 1 of another. ``select_fold`` picks a fold's samples and stops
+(``LeakageError``) on any overlap ``leakage`` finds, so every fold ``make_folds`` returns has
+been checked.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ def check_sample_table(samples: pd.DataFrame) -> None:
             )
 
 
+def subject_keys(samples: pd.DataFrame) -> pd.Series:
+    """Each row's subject as ``<dataset>/<subject>`` (without a dataset column: the subject)."""
+    subjects = samples["subject"].astype(str)
+    if "dataset" not in samples:
+        return subjects
+    return samples["dataset"].astype(str) + "/" + subjects
+
+
 def select_fold(
     samples: pd.DataFrame,
     test_subjects: Iterable[str] | None = None,
@@ -74,20 +84,21 @@ def select_fold(
 ) -> FoldSelection:
     """Train and test sample ids for one fold.
 
-    Give either ``test_subjects`` (leave-subjects-out) or ``test_clip_ids`` (protocols that
-    split by clip). Test = originals of the test subjects/clips; train = every sample
+    Give either ``test_subjects`` (leave-subjects-out: ``subject_keys`` values, or bare
+    subject ids, which match that subject in every dataset) or ``test_clip_ids`` (protocols
+    that split by clip). Test = originals of the test subjects/clips; train = every sample
     (original or copy) whose source clip is on the training side.
     """
     if (test_subjects is None) == (test_clip_ids is None):
         raise ValueError("select_fold: give exactly one of test_subjects or test_clip_ids.")
     check_sample_table(samples)
     sources = samples["source_clip_id"].astype(str)
-    subjects = samples["subject"].astype(str)
+    keys, bare = subject_keys(samples), samples["subject"].astype(str)
     augmented = samples["is_augmented"].astype(bool)
     if test_subjects is not None:
         wanted = {str(s) for s in test_subjects}
-        unknown = sorted(wanted - set(subjects))
-        key, column = "test_subjects", subjects
+        unknown = sorted(wanted - set(keys) - set(bare))
+        key, column = "test_subjects", keys.where(keys.isin(wanted), bare)
     else:
         wanted = {str(c) for c in test_clip_ids}  # type: ignore[union-attr]
         unknown = sorted(wanted - set(sources))
@@ -132,7 +143,8 @@ def leakage(
         problems.append(f"test clips (or copies of them) in training: {sorted(overlap)[:5]}")
     if overlap := set(train.index) & set(test["source_clip_id"]):
         problems.append(f"test clip ids used as training samples: {sorted(overlap)[:5]}")
-    if subject_independent and (overlap := set(train["subject"]) & set(test["subject"])):
+    train_keys, test_keys = set(subject_keys(train)), set(subject_keys(test))
+    if subject_independent and (overlap := train_keys & test_keys):
         problems.append(f"subjects in both train and test: {sorted(overlap)}")
     return problems
 
@@ -171,7 +183,7 @@ def make_folds(
     originals = _originals(samples).reset_index(drop=True)
     clip_ids = originals["source_clip_id"].to_numpy()
     labels = originals["label"].to_numpy()
-    subjects = originals["subject"].astype(str).to_numpy()
+    subjects = subject_keys(originals).to_numpy()
     placeholder = np.zeros(len(originals))
     subject_independent = protocol in SUBJECT_INDEPENDENT
     if protocol == "loso":

@@ -1,8 +1,10 @@
 """Training nodes: one per architecture, each running the whole evaluation protocol.
 
-Every fold is trained from a fresh model on the training subjects' originals and their
-augmented copies, checked for leakage first, and tested on original clips only. Nothing is
-chosen on the test fold: no checkpoint selection, no early stopping on test data.
+Every fold is trained, once per training seed, from a fresh model on the fitting subjects'
+originals and their augmented copies (validation subjects held out: ``training_set``),
+checked for leakage first, and tested on original clips only. Nothing is chosen on the test
+fold: fixed epochs, no checkpoint selection, no early stopping on test data. Metrics are
+pooled within a run (one seed, one repeat) and given as mean and std over runs.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from microexpression_pipeline.metrics import accuracy, headline
+from microexpression_pipeline.metrics import HEADLINE, accuracy, mean_std, run_scores
 from microexpression_pipeline.models import Architecture, clip_model
 from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, run_fold
-from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, make_folds
+from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, Fold, make_folds
 from microexpression_pipeline.pipelines.train.progress import FoldProgress
 from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
 
@@ -52,6 +54,7 @@ def _spec(
     shape: tuple[int, int, int],
     classes: tuple[str, ...],
     training: TrainingParams,
+    balance_pool: bool = False,
 ) -> TrainingSpec:
     block = training.architectures[architecture.key]
 
@@ -68,6 +71,10 @@ def _spec(
         batch_size=setting("batch_size"),
         learning_rate=setting("learning_rate"),
         validation_fraction=setting("validation_fraction"),
+        validation_split=training.validation_split,
+        min_validation_subjects=training.min_validation_subjects,
+        balance_pool=balance_pool,
+        drop_remainder=training.drop_last_batch,
         reduce_lr=training.reduce_lr.model_dump(),
         early_stopping=training.early_stopping.model_dump(),
         intensity=training.intensity,
@@ -99,36 +106,31 @@ def train_and_evaluate(
             "augmented clips and sample table are not row-aligned; re-run augmentation"
         )
     classes = tuple(label_mappings[mode])
-    spec = _spec(architecture, tuple(clips.shape[1:]), classes, training)
+    spec = _spec(architecture, tuple(clips.shape[1:]), classes, training, bool(meta.get("balance")))
     protocol = evaluation.protocol
     independent = protocol in SUBJECT_INDEPENDENT
+    seeds = list(evaluation.seeds or [seed])
     folds = make_folds(samples, protocol, evaluation.n_splits, evaluation.n_repeats, seed)
-    progress = FoldProgress(architecture.name, len(folds), spec.epochs, enabled=spec.verbose == 0)
-    all_predictions, all_histories = [], []
+    progress = FoldProgress(
+        architecture.name, len(folds) * len(seeds), spec.epochs, enabled=spec.verbose == 0
+    )
+    all_predictions, all_histories, records = [], [], []
     started = time.perf_counter()
-    for fold in folds:
-        progress.start_fold(fold.index + 1)
-        predictions, history = run_fold(
-            spec,
-            clips,
-            samples,
-            fold.train_ids,
-            fold.test_ids,
-            seed + fold.index,
+    for unit, (run_seed, fold) in enumerate((s, f) for s in seeds for f in folds):
+        progress.start_fold(unit + 1)
+        predictions, history, record = run_fold(
+            spec, clips, samples, fold.train_ids, fold.test_ids, unit_seed(run_seed, fold.index),
             callbacks=[progress],
-        )
-        fold_accuracy = accuracy(predictions["true_label"], predictions["predicted_label"])
+        )  # fmt: skip
         logger.info(
-            "%s fold %d/%d (%s): %d test clips, accuracy %.3f",
-            architecture.name,
-            fold.index + 1,
-            len(folds),
-            fold.name,
-            len(predictions),
-            fold_accuracy,
-        )
-        all_predictions.append(predictions.assign(fold=fold.index, repeat=fold.repeat))
-        all_histories.append(history.assign(fold=fold.index))
+            "%s seed %d fold %d/%d (%s): %d test clips, accuracy %.3f",
+            architecture.name, run_seed, fold.index + 1, len(folds), fold.name, len(predictions),
+            accuracy(predictions["true_label"], predictions["predicted_label"]),
+        )  # fmt: skip
+        tags = {"seed": run_seed, "fold": fold.index, "repeat": fold.repeat}
+        all_predictions.append(predictions.assign(**tags))
+        all_histories.append(history.assign(seed=run_seed, fold=fold.index))
+        records.append({**tags, "name": fold.name, **record})
     predictions = pd.concat(all_predictions, ignore_index=True)
     predictions["protocol"] = protocol
     predictions["subject_independent"] = independent
@@ -137,20 +139,25 @@ def train_and_evaluate(
 
     table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
     progress.start_fold(None)
-    trained, final_history = fit_model(spec, clips, table, seed + len(folds), callbacks=[progress])
+    trained, final_history, final_record = fit_model(
+        spec, clips, table, unit_seed(seeds[0], -1), callbacks=[progress]
+    )
     progress.close()
     final_model = clip_model(architecture, trained, clips.shape[1])
-    histories = pd.concat([histories, final_history.assign(fold=-1)], ignore_index=True)
+    final_history = final_history.assign(seed=seeds[0], fold=-1)
+    histories = pd.concat([histories, final_history], ignore_index=True)
 
-    metrics, summary = summarise(
-        architecture, predictions, classes, protocol, independent, len(folds)
-    )
+    metrics, summary = summarise(architecture, predictions, classes, protocol, independent, folds)
     summary.update(
         mode=mode,
         seed=seed,
+        seeds=seeds,
+        folds=records,
+        final_model={"seed": seeds[0], **final_record},
         evaluation_seconds=round(evaluation_seconds, 2),
         n_training_samples=len(samples),
         clip_shape=list(clips.shape[1:]),
+        transform_set=meta.get("transform_set"),
         settings={k: v for k, v in plain(training).items() if k != "architectures"}
         | {"architecture": plain(training.architectures[architecture.key])},
         evaluation=plain(evaluation),
@@ -159,35 +166,52 @@ def train_and_evaluate(
     return predictions, histories, final_model, final_model, metrics, summary
 
 
+def unit_seed(seed: int, fold: int) -> int:
+    """The seed of one fit (a training seed and a fold; fold -1: the final model): distinct
+    for every pair, so no two fits of one run share their initial weights or batches."""
+    return int(np.random.SeedSequence([seed, fold + 1]).generate_state(1)[0] % 2**31)
+
+
 def summarise(
     architecture: Architecture,
     predictions: pd.DataFrame,
     classes: tuple[str, ...],
     protocol: str,
     subject_independent: bool,
-    n_folds: int,
+    folds: list[Fold],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Pooled accuracy / UF1 / UAR, per-fold accuracy, as MLflow metrics and a summary."""
-    index = {name: i for i, name in enumerate(classes)}
-    y_true = predictions["true_label"].map(index).to_numpy()
-    y_pred = predictions["predicted_label"].map(index).to_numpy()
-    pooled = headline(y_true, y_pred, len(classes))
-    per_fold = predictions.assign(correct=y_true == y_pred).groupby("fold")["correct"].mean()
+    """Accuracy / UF1 / UAR pooled within each run (seed x repeat), their mean and std over
+    runs, and per-fold accuracy, as MLflow metrics and a summary."""
+    per_run = run_scores(predictions, classes)
+    mean, std = mean_std(per_run)
+    correct = predictions["true_label"] == predictions["predicted_label"]
+    per_fold = predictions.assign(correct=correct).groupby(["seed", "fold"])["correct"].mean()
     slug = architecture.key
     metrics: dict[str, Any] = {
-        f"{slug}.{name}": {"value": value, "step": 0} for name, value in pooled.items()
+        f"{slug}.{name}": {"value": value, "step": 0} for name, value in mean.items()
     }
+    metrics |= {f"{slug}.{name}_std": {"value": value, "step": 0} for name, value in std.items()}
+    for run in per_run.itertuples(index=False):
+        prefix = f"{slug}.seed_{run.seed}" + (
+            f".repeat_{run.repeat}" if per_run["repeat"].nunique() > 1 else ""
+        )
+        metrics |= {
+            f"{prefix}.{name}": {"value": getattr(run, name), "step": 0} for name in HEADLINE
+        }
     metrics[f"{slug}.fold_accuracy"] = [
-        {"value": float(v), "step": int(k)} for k, v in per_fold.items()
+        {"value": float(v), "step": int(i)} for i, v in enumerate(per_fold.to_numpy())
     ]
     summary = {
         "architecture": architecture.name,
         "classes": list(classes),
         "protocol": protocol,
         "subject_independent": subject_independent,
-        "n_folds": n_folds,
-        "n_test_clips": len(predictions),
-        "metrics": pooled,
+        "n_folds": len(folds),
+        "n_runs": len(per_run),
+        "n_test_clips": int(predictions["clip_id"].nunique()),
+        "metrics": mean,
+        "metrics_std": std,
+        "per_run": per_run.to_dict(orient="records"),
         "fold_accuracy_mean": float(per_fold.mean()),
         "fold_accuracy_std": float(per_fold.std(ddof=0)),
     }

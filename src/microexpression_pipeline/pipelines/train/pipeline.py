@@ -12,10 +12,7 @@ from kedro.pipeline import Node, Pipeline
 from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.train.nodes import trainer
 
-INPUTS = [
-    "augmentation.clips",
-    "augmentation.samples",
-    "augmentation.meta",
+SETTINGS = [
     "params:training",
     "params:evaluation",
     "params:seed",
@@ -28,12 +25,17 @@ OUTPUTS = ("predictions", "histories", "model", "mlflow_model", "metrics", "summ
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """One training node per architecture, fed by the augmented set of the current mode."""
+    """One training node per architecture, fed by the current mode's augmented set of the
+    architecture's transform set (``Architecture.transform_set``)."""
     return Pipeline(
         [
             Node(
                 func=trainer(architecture),
-                inputs=INPUTS,
+                inputs=[
+                    f"augmentation.{architecture.transform_set}.{name}"
+                    for name in ("clips", "samples", "meta")
+                ]
+                + SETTINGS,
                 outputs=[f"train_{key}_{output}" for output in OUTPUTS],
                 name=f"train_{key}",
                 tags=[architecture.tag],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, create_model
+from pydantic import Field, NonNegativeInt, PositiveInt, create_model, field_validator
 
 from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.parameters import StrictSection
@@ -68,6 +68,9 @@ class TrainingParams(StrictSection):
     batch_size: PositiveInt
     learning_rate: float = Field(gt=0)
     validation_fraction: float = Field(ge=0, lt=1)
+    validation_split: Literal["subject", "clip"]
+    min_validation_subjects: int = Field(ge=2)
+    drop_last_batch: bool
     reduce_lr: ReduceLR
     early_stopping: EarlyStopping
     intensity: Literal["rescale", "standardize", "temporal"]
@@ -82,3 +85,11 @@ class EvaluationParams(StrictSection):
     protocol: Literal["loso", "group_kfold", "stratified_kfold"]
     n_splits: int = Field(ge=2)
     n_repeats: PositiveInt
+    seeds: list[NonNegativeInt] | None = Field(default=None, min_length=1)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"seeds must be distinct (got {value})")
+        return value
