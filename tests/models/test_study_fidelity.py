@@ -260,3 +260,10 @@ def test_study_environment_is_the_studys_protocol(project_root) -> None:
     assert (frames.learning_rate, frames.batch_size, frames.validation_fraction) == (
         0.0035, 128, 0.25,
     )  # fmt: skip
+    # kept apart from the subject-independent results: own data root, own MLflow experiment
+    base = OmegaConfigLoader(str(project_root / "conf"), default_run_env="real", **args)
+    for config in (loader, base):
+        config.config_patterns["mlflow"] = ["mlflow*", "mlflow*/**"]  # as kedro-mlflow adds it
+    assert loader["globals"]["data_root"] != base["globals"]["data_root"]
+    experiments = [c["mlflow"]["tracking"]["experiment"]["name"] for c in (loader, base)]
+    assert experiments[0] != experiments[1]

@@ -90,9 +90,11 @@ class MlflowRunResults(AbstractDataset[Any, dict[str, list[dict[str, Any]]]]):
                         "histories": pd.read_csv(histories) if histories.exists() else None,
                     }
                 )
-        # the augmentation meta of the clip models' set (augmentation/<set>/meta.json)
+        # the augmentation meta of the clip models' set (augmentation/<set>/meta.json; runs
+        # from before sets were stored apart logged augmentation/meta.json)
         for kind, folder, path in (
             ("augmentation", "augmentation/clip", "meta.json"),
+            ("augmentation", "augmentation", "meta.json"),
             ("cross_dataset", "cross_dataset", "summary.json"),
         ):
             if kind in top and (kind, source, mode) not in seen:

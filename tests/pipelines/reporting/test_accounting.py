@@ -130,7 +130,7 @@ def test_cross_dataset_text_names_the_training_set_and_mapping():
         "label_mapping": {"negative": ["disgust", "fear"], "positive": ["happiness"]},
         "left_out_emotions": {"others": 9, "surprise": 2},
     }
-    assert "except the validation subjects' clips" in training_statement(summary)
+    assert "SAMM clips of mode binary" in training_statement(summary)
     assert mapping_statement(summary) == (
         "CASME II label mapping (cross_dataset.label_mappings.binary): negative = disgust, "
         "fear; positive = happiness; left out, not in the mapping: others (9 clips), "
@@ -149,3 +149,7 @@ def test_cross_dataset_text_names_the_training_set_and_mapping():
     assert "not recorded" in final_model_line("3D CNN", None)
     none = {**record, "validation_subjects": [], "n_validation_originals": 0, "validation": "none"}
     assert final_model_line("3D CNN", none).endswith("no validation share (none)")
+    # the study's clip split: its validation clips' subjects are fitted too, and it says so
+    by_clip = {**record, "validation": "by clip (training.validation_split: clip): ..."}
+    line = final_model_line("3D CNN", by_clip)
+    assert "never fitted" not in line and "validation share: 4 original clips (by clip" in line

@@ -109,10 +109,10 @@ def test_stratified_kfold_reports_mean_and_std_per_repeat(make_predictions):
         ignore_index=True,
     )
     stats = fold_statistics(fold_accuracy(frame)).set_index("scope")
-    assert list(stats.index) == ["all folds", "repeat 0", "repeat 1"]
+    assert list(stats.index) == ["all folds of all runs", "repeat 0", "repeat 1"]
     assert stats.loc["repeat 1", "mean"] == pytest.approx(1.0)
     assert stats.loc["repeat 1", "std"] == pytest.approx(0.0)
-    assert stats.loc["all folds", "n_folds"] == 6
+    assert stats.loc["all folds of all runs", "n_folds"] == 6
 
 
 def test_majority_baseline_uses_the_other_folds_of_the_same_protocol(make_predictions):

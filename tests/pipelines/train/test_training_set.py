@@ -3,13 +3,12 @@ no test information, and the record of who was where."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from microexpression_pipeline.metrics import mean_std, run_scores
+from microexpression_pipeline.pipelines.train import training_set as training_set_module
 from microexpression_pipeline.pipelines.train.folds import (
-    leakage,
+    LeakageError,
     make_folds,
     subject_keys,
 )
@@ -46,14 +45,26 @@ def test_fit_validation_and_test_subjects_are_disjoint(samples, protocol, kwargs
         assert not set(fit["source_clip_id"]) & set(validation["source_clip_id"])
 
 
-def test_a_planted_overlap_is_caught(samples) -> None:
+def test_a_planted_overlap_is_caught(samples, monkeypatch) -> None:
     fold = make_folds(samples, "loso")[0]
     train = samples.set_index("sample_id", drop=False).loc[list(fold.train_ids)]
-    chosen = training_set(train, CLASSES, seed=0, validation_fraction=0.25)
-    planted = [*chosen.fit["sample_id"], chosen.validation["sample_id"].iloc[0]]
-    problems = leakage(samples, planted, chosen.validation["sample_id"], subject_independent=True)
-    assert any("subjects in both" in p for p in problems)
-    assert any("samples in both" in p for p in problems)
+    honest = training_set(train, CLASSES, seed=0, validation_fraction=0.25)
+    leaky = pd.concat([honest.fit, honest.validation.iloc[:1]])  # a validation clip fitted
+
+    def planted(*args, **kwargs):
+        return leaky, honest.validation, "planted"
+
+    monkeypatch.setattr(training_set_module, "split_validation", planted)
+    with pytest.raises(LeakageError, match="subjects in both"):
+        training_set(train, CLASSES, seed=0, validation_fraction=0.25)
+
+
+def test_the_validation_group_is_drawn_by_the_seed(samples) -> None:
+    drawn = {
+        tuple(training_set(samples, CLASSES, seed, 0.25).record["validation_subjects"])
+        for seed in range(8)
+    }
+    assert len(drawn) > 2  # not always the same subjects whatever the seed
 
 
 def test_too_few_subjects_fall_back_to_no_validation_and_say_so(augmented_set) -> None:
@@ -135,21 +146,3 @@ def test_subjects_of_different_datasets_are_different_subjects(samples) -> None:
     assert len(folds) == 2 * samples["subject"].nunique()
     for fold in folds:
         assert len(_keys(two, fold.test_ids)) == 1
-
-
-def test_stratified_repeats_are_scored_per_repeat_then_averaged() -> None:
-    rng = np.random.default_rng(0)
-    truth = rng.choice(CLASSES, size=30)
-    frames = []
-    for repeat, accuracy in enumerate((1.0, 0.5, 0.0)):
-        predicted = np.where(rng.random(30) < accuracy, truth, "x")
-        predicted = np.where(predicted == "x", np.where(truth == "negative", "positive",
-                                                        "negative"), predicted)  # fmt: skip
-        frames.append(pd.DataFrame({"true_label": truth, "predicted_label": predicted,
-                                    "seed": 42, "repeat": repeat}))  # fmt: skip
-    per_run = run_scores(pd.concat(frames), CLASSES)
-    assert per_run["repeat"].tolist() == [0, 1, 2] and (per_run["n"] == 30).all()
-    mean, std = mean_std(per_run)
-    assert mean["accuracy"] == pytest.approx(per_run["accuracy"].mean())
-    assert per_run["accuracy"].iloc[0] == 1.0 and per_run["accuracy"].iloc[2] == 0.0
-    assert std["accuracy"] > 0.3

@@ -19,7 +19,6 @@ from microexpression_pipeline.pipelines.reporting.results import ModelResult
 from microexpression_pipeline.pipelines.reporting.tables import NA
 
 LEFT_OUT_ROW = "(not in the mode)"
-COUNTS = ("read from sheet", "quarantined", "left out by the mode", "kept for the mode")
 
 
 def _key(label: Any) -> str:

@@ -12,9 +12,10 @@ from microexpression_pipeline.pipelines.reporting.tables import NA
 def training_statement(summary: Mapping[str, Any]) -> str:
     """What every tested model was trained on (the training node's final model)."""
     return (
-        f"Each model was trained on all SAMM clips of mode {summary.get('source_mode')} "
-        "(originals and their augmented copies) except the validation subjects' clips, held "
-        "out for the learning-rate schedule (per model below), then tested on the CASME II "
+        f"Each model is the final model of its training run on the SAMM clips of mode "
+        f"{summary.get('source_mode')}: fitted on the originals and augmented copies of every "
+        "clip except the validation share held out for the learning-rate schedule (who was "
+        "fitted and who validated: per model below), then tested on the CASME II "
         f"clips the mapping assigns to a class ({summary.get('data_source') or NA} data, same "
         "ingestion: crop, size, normalisation)"
     )
@@ -35,12 +36,12 @@ def final_model_line(architecture: str, record: Mapping[str, Any] | None) -> str
         f"originals + {record.get('n_fit_copies', NA)} augmented copies)"
     )
     n_validation = record.get("n_validation_originals", 0) or 0
-    if validation:
+    how = record.get("validation") or ""
+    if validation and not how.startswith("by clip"):
         return (
             f"{fitted}; validation subjects ({len(validation)}, {n_validation} original "
             f"clips, never fitted): {', '.join(map(str, validation))}"
         )
-    how = record.get("validation") or ""
     if n_validation:
         return f"{fitted}; validation share: {n_validation} original clips ({how})"
     return f"{fitted}; no validation share" + (f" ({how})" if how else "")

@@ -56,7 +56,8 @@ def learning_curves_figure(histories: pd.DataFrame | None, title: str) -> Figure
         ):
             if column not in folds or folds[column].isna().all():
                 continue
-            for _, fold in folds.groupby("fold"):
+            fits = [c for c in ("seed", "fold") if c in folds]  # one line per fit
+            for _, fold in folds.groupby(fits):
                 ax.plot(fold["epoch"], fold[column], color=colour, alpha=0.25, linewidth=0.8)
             mean = folds.groupby("epoch")[column].mean()
             ax.plot(
@@ -64,7 +65,7 @@ def learning_curves_figure(histories: pd.DataFrame | None, title: str) -> Figure
                 mean.to_numpy(),
                 color=colour,
                 linewidth=2.2,
-                label=f"{name} (mean of {folds['fold'].nunique()} folds)",
+                label=f"{name} (mean of {len(folds.groupby(fits))} fits)",
             )
         ax.xaxis.get_major_locator().set_params(integer=True)
     handles, labels = axes[0].get_legend_handles_labels()

@@ -131,7 +131,8 @@ def _model_section(ev: Mapping[str, Any], images: Mapping[str, str]) -> list[rep
             [
                 f"Data source: {ev['data_source'] or NA}; protocol: {ev['protocol']} "
                 f"({independence(ev['subject_independent'])}); "
-                f"{int(stats['n_folds'].iloc[0])} folds, {ev['n_test']} test predictions",
+                f"{ev['fold_accuracy']['fold'].nunique()} folds x {ev['n_runs']} run(s) "
+                f"(seeds {', '.join(map(str, ev['seeds']))}), {ev['n_test']} test clips",
                 f"Training run: MLflow {ev['mlflow_run_id'] or NA}, version {ev['version']}",
                 "Input versions: "
                 + (", ".join(f"{k} = {v}" for k, v in sorted(ev["input_versions"].items())) or NA),
@@ -288,8 +289,8 @@ def write_report(
         blocks += [
             rep.paragraph(
                 "Pooled over all folds of a run (MEGC convention), a run being one training "
-                "seed (and one repeat of stratified k-fold); mean +- std over runs where there "
-                "are several: UF1 = mean over classes of "
+                "seed (and one repeat of stratified k-fold); mean +- population std over "
+                "runs where there are several: UF1 = mean over classes of "
                 "2TP/(2TP+FP+FN), UAR = mean per-class recall; n/a = cannot be computed. "
                 "Majority baseline: per fold, the most frequent class of the other folds' "
                 "original clips; chance: uniform random guessing (accuracy and UAR 1/K, UF1 "
@@ -306,6 +307,13 @@ def write_report(
                 rep.paragraph(
                     f"{key}: before {rep.parameters_text(meta.get('counts_before', {}))}, "
                     f"after {rep.parameters_text(meta.get('counts_after', {}))}"
+                    + (
+                        f" (a balancing pool of {meta.get('balance_pool_copies')} copies per "
+                        "original: each fold fits only the copies that balance its fitting "
+                        "subjects' classes, `fit_class_counts` in the training summary)"
+                        if meta.get("balance")
+                        else ""
+                    )
                 )
             )
             blocks.append(

@@ -73,8 +73,9 @@ def fold_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def fold_statistics(per_fold: pd.DataFrame) -> pd.DataFrame:
-    """Mean +- std (population) of per-fold accuracy: over all folds, and per repeat when
-    there is more than one repeat (stratified k-fold)."""
+    """Mean +- std (population) of per-fold accuracy: over every fold of every run (a fold
+    trained with several seeds counts once per seed), and per run (seed, repeat) when there is
+    more than one."""
 
     def row(scope: str, values: pd.Series) -> dict[str, Any]:
         return {
@@ -84,11 +85,17 @@ def fold_statistics(per_fold: pd.DataFrame) -> pd.DataFrame:
             "std": float(values.std(ddof=0)) if values.size else float("nan"),
         }
 
-    rows = [row("all folds", per_fold["accuracy"])]
-    if per_fold["repeat"].nunique() > 1:
-        rows += [
-            row(f"repeat {int(r)}", group["accuracy"]) for r, group in per_fold.groupby("repeat")
-        ]
+    runs = per_fold.groupby(list(RUN_KEYS))
+    several = {key: per_fold[key].nunique() > 1 for key in RUN_KEYS}
+
+    def name(run: tuple) -> str:
+        return ", ".join(f"{k} {int(v)}" for k, v in zip(RUN_KEYS, run, strict=True) if several[k])
+
+    rows = [
+        row("all folds" if runs.ngroups == 1 else "all folds of all runs", per_fold["accuracy"])
+    ]
+    if runs.ngroups > 1:
+        rows += [row(name(run), group["accuracy"]) for run, group in runs]
     return pd.DataFrame(rows, columns=["scope", "n_folds", "mean", "std"])
 
 
@@ -124,10 +131,12 @@ def majority_baseline(predictions: pd.DataFrame, classes: Sequence[str]) -> dict
 
 
 def per_subject_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy and number of test predictions per subject (pooled over repeats)."""
+    """Accuracy and number of test predictions per subject, a (dataset, subject) pair where
+    the predictions say (``subject_key``), over every run (seed, repeat) that tested it."""
+    key = "subject_key" if "subject_key" in predictions else "subject"
     frame = predictions.assign(
         correct=predictions["true_label"].astype(str) == predictions["predicted_label"].astype(str),
-        subject=predictions["subject"].astype(str),
+        subject=predictions[key].astype(str),
     )
     grouped = frame.groupby("subject")["correct"]
     return (
@@ -136,6 +145,18 @@ def per_subject_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
         .sort_values("subject", key=lambda s: s.str.zfill(8))
         .reset_index(drop=True)
     )
+
+
+def _per_class_over_runs(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class within each run, averaged over runs
+    (undefined values left out of the mean)."""
+    tables = [
+        per_class_table(encode(run["true_label"], classes), encode(run["predicted_label"], classes),
+                        classes)
+        for _, run in _folds(predictions).groupby(list(RUN_KEYS))
+    ]  # fmt: skip
+    mean = pd.concat(tables).groupby("class", sort=False).mean()
+    return mean.reindex(list(classes)).reset_index()
 
 
 def evaluate(result: ModelResult) -> dict[str, Any]:
@@ -175,9 +196,7 @@ def evaluate(result: ModelResult) -> dict[str, Any]:
         "per_run": per_run,
         "majority": majority_baseline(predictions, classes),
         "chance": chance_level(y_true[first_run.to_numpy()], len(classes)),
-        "per_class": per_class_table(y_true, y_pred, classes).assign(
-            support=lambda t: t["support"] / n_runs  # clips of the class (per run)
-        ),
+        "per_class": _per_class_over_runs(predictions, classes),
         "confusion": matrix,
         "confusion_normalised": row_normalised(matrix),
         "fold_accuracy": per_fold,

@@ -211,6 +211,7 @@ def run_fold(
             "sample_id": test["sample_id"].to_numpy(),
             "clip_id": test["source_clip_id"].to_numpy(),
             "subject": test["subject"].astype(str).to_numpy(),
+            "subject_key": subject_keys(test).to_numpy(),
             "true_label": test["label"].to_numpy(),
             "predicted_label": np.asarray(spec.classes)[predicted],
         }

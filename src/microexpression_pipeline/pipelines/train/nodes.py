@@ -30,8 +30,17 @@ from microexpression_pipeline.pipelines.train.schema import EvaluationParams, Tr
 logger = logging.getLogger(__name__)
 
 
-def check_augmented_set(meta: Mapping[str, Any], mode: str, mapping: Mapping[str, Any]) -> None:
-    """Refuse a training set made for another mode or label mapping."""
+def check_augmented_set(
+    meta: Mapping[str, Any], mode: str, mapping: Mapping[str, Any], transform_set: str
+) -> None:
+    """Refuse a training set made for another mode, label mapping or transform set."""
+    made_with = meta.get("transform_set")
+    if made_with is not None and made_with != transform_set:
+        raise ValueError(
+            f"The augmented set was made with transform set {made_with!r}, but this "
+            f"architecture trains on {transform_set!r}; pin a version of "
+            f"augmentation.{transform_set}.* (--load-versions) or re-run augmentation."
+        )
     classes = list(mapping)
     if meta.get("mode") != mode or list(meta.get("classes", [])) != classes:
         raise ValueError(
@@ -97,7 +106,7 @@ def train_and_evaluate(
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
     data. Returns predictions, histories, the final clip model (twice: for the versioned file
     and for MLflow), MLflow metrics and a summary."""
-    check_augmented_set(meta, mode, label_mappings[mode])
+    check_augmented_set(meta, mode, label_mappings[mode], architecture.transform_set)
     if training.deterministic:
         tf.config.experimental.enable_op_determinism()
     clips = augmented["clips"]
@@ -167,8 +176,8 @@ def train_and_evaluate(
 
 
 def unit_seed(seed: int, fold: int) -> int:
-    """The seed of one fit (a training seed and a fold; fold -1: the final model): distinct
-    for every pair, so no two fits of one run share their initial weights or batches."""
+    """The seed of one fit (a training seed and a fold; fold -1: the final model), hashed from
+    the pair, so that (almost surely) no two fits share their initial weights or batches."""
     return int(np.random.SeedSequence([seed, fold + 1]).generate_state(1)[0] % 2**31)
 
 

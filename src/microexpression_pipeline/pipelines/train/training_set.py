@@ -1,10 +1,11 @@
 """Inside one fold's training side: who is fitted, who validates, and which copies are fitted.
 
 The validation share (for ReduceLROnPlateau and early stopping) is a share of the training
-SUBJECTS, stratified by class as far as the subjects allow (``StratifiedGroupKFold``): no
+SUBJECTS: one of ``round(1 / validation_fraction)`` subject groups stratified by class as far
+as the subjects allow (``StratifiedGroupKFold``), the group drawn by the fit's seed. No
 validation subject is fitted, so the schedule cannot reward memorising a face. A fold with
-fewer than ``min_subjects`` training subjects (or too few for the split) has no validation
-share; the schedule then watches the training loss, and the fold's record says why.
+fewer than ``min_subjects`` training subjects has no validation share; the schedule then
+watches the training loss, and the fold's record says why.
 
 With a balancing pool (``augmentation.balance: true``), the augmented set holds a fixed number
 of copies of every original, made without looking at any label count. Each fitting set draws
@@ -42,19 +43,25 @@ def _subjects(rows: pd.DataFrame) -> list[str]:
 def _by_subject(
     originals: pd.DataFrame, fraction: float, seed: int, min_subjects: int
 ) -> tuple[set[str], str]:
-    """The validation subjects (keys) and how they were chosen."""
+    """The validation subjects (keys) and how they were chosen: one of ``round(1 / fraction)``
+    class-stratified subject groups (at most one group per subject), the group drawn by
+    ``seed``."""
     keys = subject_keys(originals).to_numpy()
     n_subjects = len(set(keys))
-    n_splits = max(2, round(1 / fraction))
-    if n_subjects < max(min_subjects, n_splits):
+    if n_subjects < min_subjects:
         return set(), (
-            f"none: {n_subjects} training subjects, fewer than "
-            f"{max(min_subjects, n_splits)} (training.min_validation_subjects, or 1 / "
-            "validation_fraction); the schedule watches the training loss"
+            f"none: {n_subjects} training subjects, fewer than {min_subjects} "
+            "(training.min_validation_subjects); the schedule watches the training loss"
         )
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    _, held = next(splitter.split(np.zeros(len(keys)), originals["label"].astype(str), keys))
-    return set(keys[held]), f"by subject: 1 of {n_splits} subject groups, stratified by class"
+    n_groups = min(max(2, round(1 / fraction)), n_subjects)
+    splitter = StratifiedGroupKFold(n_splits=n_groups, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(keys)), originals["label"].astype(str), keys))
+    held = splits[int(np.random.default_rng([seed, 4]).integers(n_groups))][1]
+    subjects = set(keys[held])
+    return subjects, (
+        f"by subject: {len(subjects)} of {n_subjects} training subjects (1 of {n_groups} "
+        "subject groups, stratified by class)"
+    )
 
 
 def _by_clip(originals: pd.DataFrame, fraction: float, seed: int) -> tuple[set[str], str]:
