@@ -1,10 +1,13 @@
-"""``python -m benchmarks [--quick|--tiny] [--out DIR] [--seed N]``, from the project root.
+"""``python -m benchmarks [--quick|--tiny] [--only SECTION ...] [--out DIR] [--seed N]``, from
+the project root.
 
 Writes ``bench.json`` and ``bench.md`` into a new folder ``<out>/<UTC time>/`` (default
 ``<project>/data/09_benchmarks``), so no earlier result is ever overwritten. The full run
 repeats every measurement and times the default ``kedro run`` end to end; ``--quick`` is one
 repeat at smaller sizes with a reduced end-to-end run (its target: under 10 minutes);
-``--tiny`` is the smoke test's size (no end-to-end run, no meaningful figures).
+``--tiny`` is the smoke test's size (no end-to-end run, no meaningful figures). ``--only``
+runs the named sections and those they need (e.g. ``--quick --only flow``: matmul is skipped,
+ingestion runs); the others are recorded as skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks import (
     augmentation,
     end_to_end,
+    flow,
     ingestion,
     machine,
     memory,
@@ -43,11 +47,34 @@ SECTIONS = (
     "ingestion",
     "augmentation",
     "training",
+    "flow",
     "memory",
     "end_to_end",
     "projection",
     "gpu",
 )
+
+# The sections each section needs (run first when it is selected with ``--only``).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "augmentation": ("ingestion",),
+    "training": ("matmul", "augmentation"),
+    "flow": ("ingestion",),
+    "memory": ("augmentation",),
+    "projection": ("training", "ingestion", "augmentation"),
+    "gpu": ("training",),
+}
+
+
+def with_needs(names: list[str]) -> set[str]:
+    """The named sections and every section they need, directly or not."""
+    chosen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in chosen:
+            chosen.add(name)
+            todo += NEEDS.get(name, ())
+    return chosen
 
 
 def project_root() -> Path:
@@ -91,6 +118,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="parent folder of the results (default: <project>/data/09_benchmarks); each run "
         "writes a new <UTC time> folder in it",
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        default=None,
+        metavar="SECTION",
+        help="run only these sections and those they need; the others are recorded as "
+        f"skipped (sections: {', '.join(SECTIONS)})",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed (default: params seed)")
     parser.add_argument(
         "--sample-dir",
@@ -105,15 +141,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 class Run:
     """The result being assembled, section by section, rewritten to disk after each."""
 
-    def __init__(self, folder: Path, result: dict[str, Any]) -> None:
+    def __init__(
+        self, folder: Path, result: dict[str, Any], selected: set[str] | None = None
+    ) -> None:
         self.folder, self.result, self.failed = folder, result, []
         self.outputs: dict[str, Any] = {}
+        self.selected = selected
 
     def section(
         self, name: str, call: Callable[[], Any], needs: tuple[str, ...] = ()
     ) -> dict[str, Any]:
         """Run one section; ``call`` returns its result, or (its result, outputs for later
         sections). A failing section is recorded and the run goes on."""
+        if self.selected is not None and name not in self.selected:
+            self.result[name] = {"skipped": "not selected"}
+            return self.result[name]
         missing = [n for n in needs if not self.ok(n)]
         if missing:
             self.result[name] = {"skipped": f"needs {', '.join(missing)}"}
@@ -163,8 +205,10 @@ def main(argv: list[str] | None = None) -> int:
             "seed": seed,
             "machine": described,
             "results_folder": str(folder),
+            **({"only": args.only} if args.only else {}),
             **{name: {"skipped": "not run yet"} for name in SECTIONS},
         },
+        with_needs(args.only) if args.only else None,
     )
     result, outputs = run.result, run.outputs
     with tempfile.TemporaryDirectory(prefix="bench-work-") as work:
@@ -204,6 +248,19 @@ def main(argv: list[str] | None = None) -> int:
                 ("float32", "mixed_float16") if gpus else ("float32",),
             ),
             needs=("matmul", "augmentation"),
+        )
+        run.section(
+            "flow",
+            lambda: flow.run(
+                *outputs["ingestion"],
+                result["ingestion"],
+                params,
+                study,
+                profile,
+                seed,
+                work_dir,
+            ),
+            needs=("ingestion",),
         )
         run.section(
             "memory",

@@ -12,7 +12,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "opencv-python-headless", "numpy", "mtcnn")
+PACKAGES = (
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "opencv-contrib-python-headless",
+    "numpy",
+    "mtcnn",
+)
 ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 

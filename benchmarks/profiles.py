@@ -39,6 +39,15 @@ class Profile:
     end_to_end: str
     end_to_end_params: tuple[str, ...] = field(default_factory=tuple)
     memory_scopes: tuple[str, ...] = ("input_pipeline", "training")
+    # Flow: seconds of each extraction / decode measurement (repeated calls); flow models
+    # (registry keys) trained at two sizes, a SAMM LOSO fold's clips and a larger set, each
+    # for about ``flow_epoch_seconds`` of timed epochs after two single-epoch fits.
+    flow_seconds: float = 2.0
+    flow_architectures: tuple[str, ...] = ("ststnet", "offapexnet", "rcn_a")
+    flow_fold_clips: int = 153
+    flow_train_clips: int = 1024
+    flow_epoch_seconds: float = 3.0
+    flow_max_clips: int | None = None  # of the ingested clips, for extraction (None: all)
     matmul_seconds: float = 1.0
     # Parameter overrides (the smoke run's tiny frames need a fallback crop, and it trains in
     # one process).
@@ -46,7 +55,8 @@ class Profile:
     training_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = set(self.architectures + self.memory_architectures) - set(ARCHITECTURES)
+        named = self.architectures + self.memory_architectures + self.flow_architectures
+        unknown = set(named) - set(ARCHITECTURES)
         if unknown:
             raise ValueError(f"profile {self.name}: not registry keys: {sorted(unknown)}")
 
@@ -75,6 +85,9 @@ PROFILES: dict[str, Profile] = {
         memory_architectures=("3dcnn", "cnn_lstm", "2dcnn"),
         memory_clips=64,
         end_to_end="default",
+        flow_seconds=5.0,
+        flow_train_clips=2048,
+        flow_epoch_seconds=8.0,
     ),
     "quick": Profile(
         name="quick",
@@ -94,6 +107,9 @@ PROFILES: dict[str, Profile] = {
         memory_clips=32,
         end_to_end="reduced",
         end_to_end_params=REDUCED_RUN_PARAMS,
+        flow_seconds=1.0,
+        flow_train_clips=1024,
+        flow_epoch_seconds=2.0,
     ),
     "tiny": Profile(
         name="tiny",
@@ -123,6 +139,12 @@ PROFILES: dict[str, Profile] = {
         end_to_end="skip",
         memory_scopes=("input_pipeline",),
         matmul_seconds=0.1,
+        flow_seconds=0.0,
+        flow_architectures=("ststnet",),
+        flow_fold_clips=16,
+        flow_train_clips=32,
+        flow_epoch_seconds=0.0,
+        flow_max_clips=2,
         ingestion_overrides={"no_face": "centre_crop"},
         training_overrides={"deterministic": False},
     ),

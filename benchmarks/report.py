@@ -8,30 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.flow_report import flow_md
 from benchmarks.machine import summary_line
+from benchmarks.report_tables import skipped, table
 from benchmarks.targets import fmt, pct
+from benchmarks.training_report import gpu_md, training_md
 
 
 def _status(ok: bool | str | None) -> str:
     if isinstance(ok, str):
         return ok
     return "n/a" if ok is None else ("met" if ok else "missed")
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _skipped(section: Mapping[str, Any] | None) -> str | None:
-    if not section:
-        return "not run"
-    if "error" in section:
-        return f"failed: {section['error']}"
-    if "skipped" in section:
-        return f"skipped: {section['skipped']}"
-    return None
 
 
 def markdown(result: Mapping[str, Any]) -> str:
@@ -43,10 +30,16 @@ def markdown(result: Mapping[str, Any]) -> str:
         f"Machine: {summary_line(machine)}",
         "",
     ]
+    if result.get("only"):
+        out += [
+            f"Only `{' '.join(result['only'])}` selected (and the sections it needs); the "
+            "others were skipped.",
+            "",
+        ]
     git = machine["git"]
     load_start = machine["load_average_at_start"] or ["-"]
     load_end = result.get("load_average_at_end") or ["-"]
-    out += _table(
+    out += table(
         ["", ""],
         [
             ["CPU", f"{machine['cpu']} ({', '.join(machine['cpu_flags']) or 'no AVX'})"],
@@ -61,23 +54,24 @@ def markdown(result: Mapping[str, Any]) -> str:
         ],
     )
     out += ["## Targets", ""]
-    out += _table(
+    out += table(
         ["target", "figure", "status", "why / note"],
         [[t["target"], t["figure"], _status(t["met"]), t["note"]] for t in result["targets"]],
     )
     out += _ingestion_md(result.get("ingestion"))
     out += _augmentation_md(result.get("augmentation"))
-    out += _training_md(result.get("training"), result.get("matmul"))
+    out += training_md(result.get("training"), result.get("matmul"))
+    out += flow_md(result.get("flow"))
     out += _memory_md(result.get("memory"))
     out += _end_to_end_md(result.get("end_to_end"))
     out += _projection_md(result.get("projection"))
-    out += _gpu_md(result.get("gpu"))
+    out += gpu_md(result.get("gpu"))
     return "\n".join(out).rstrip() + "\n"
 
 
 def _ingestion_md(section: Mapping[str, Any] | None) -> list[str]:
     out = ["## Ingestion", ""]
-    if reason := _skipped(section):
+    if reason := skipped(section):
         return [*out, reason, ""]
     clips, frames = section["clips"], section["frames"]
     floor = section["decode_only_full"]["seconds"]
@@ -109,14 +103,14 @@ def _ingestion_md(section: Mapping[str, Any] | None) -> list[str]:
                 fmt(m["cpu_seconds"] / m["seconds"], 2),
             ]
         )
-    return out + _table(
+    return out + table(
         ["", "seconds", "clips/s", "frames/s", "x decode-only", "CPU s / wall s"], rows
     )
 
 
 def _augmentation_md(section: Mapping[str, Any] | None) -> list[str]:
     out = ["## Augmentation", ""]
-    if reason := _skipped(section):
+    if reason := skipped(section):
         return [*out, reason, ""]
     rows = [
         [
@@ -129,69 +123,14 @@ def _augmentation_md(section: Mapping[str, Any] | None) -> list[str]:
         ]
         for mode, m in section["modes"].items()
     ]
-    return out + _table(
+    return out + table(
         ["mode", "clip", "originals", "copies", "augment_clips: copies/s", "whole step s"], rows
-    )
-
-
-def _training_md(section: Mapping[str, Any] | None, matmul: Mapping[str, Any] | None) -> list[str]:
-    out = ["## Training", ""]
-    if reason := _skipped(section):
-        return [*out, reason, ""]
-    shape = "x".join(map(str, section["clip_shape"]))
-    out += [
-        f"Clips {shape}, binary variant of each architecture, batch sizes as configured. "
-        f"Dense matmul rate (float32 {matmul['size']}x{matmul['size']} tf.matmul, best of "
-        f"{len(section['matmul_gflops_all'])} measurements in this run, before and after the "
-        f"training in each process: "
-        f"{', '.join(f'{g:.0f}' for g in section['matmul_gflops_all'])}): "
-        f"**{section['matmul_gflops']:.0f} GFLOP/s**. `pipeline`: the project's tf.data input "
-        f"pipeline from uint8 with op determinism "
-        f"{'on (the default)' if section['deterministic_configured'] else 'off (as configured)'}"
-        "; `no det.`: the same with determinism off; `plain`: `model.fit` on a float32 NumPy "
-        "array, determinism off (the study's approach). Rates: clips/s of the fastest of "
-        f"{section['timed_epochs']} timed epoch(s) after a warm-up epoch, best of "
-        f"{section['repeats']}. FLOPs from the layer shapes, training = 3 x forward.",
-        "",
-    ]
-    rows = []
-    for key, a in section["architectures"].items():
-        rows.append(
-            [
-                a.get("name", key),
-                a["clips"],
-                a["batch_size"],
-                fmt(a["pipeline_clips_per_second"], 1),
-                fmt(a["pipeline_nondeterministic_clips_per_second"], 1),
-                fmt(a["plain_clips_per_second"], 1),
-                fmt(a["ratio_to_plain"]),
-                fmt(a["ratio_to_plain_nondeterministic"]),
-                fmt(a["training_gflop_per_clip"], 1),
-                fmt(a["achieved_gflops"], 0),
-                f"{pct(a['share_of_matmul'])} / {pct(a['share_of_matmul_nondeterministic'])}",
-            ]
-        )
-    return out + _table(
-        [
-            "architecture",
-            "clips",
-            "batch",
-            "pipeline clips/s",
-            "no det. clips/s",
-            "plain clips/s",
-            "pipeline / plain",
-            "no det. / plain",
-            "GFLOP/clip (train)",
-            "pipeline GFLOP/s",
-            "share of matmul (pipeline / no det.)",
-        ],
-        rows,
     )
 
 
 def _memory_md(section: Mapping[str, Any] | None) -> list[str]:
     out = ["## Memory", ""]
-    if reason := _skipped(section):
+    if reason := skipped(section):
         return [*out, reason, ""]
     shape = "x".join(map(str, section["clip_shape"]))
     out += [
@@ -219,7 +158,7 @@ def _memory_md(section: Mapping[str, Any] | None) -> list[str]:
                 pct(run["growth_beyond_data_share_of_float32"]),
             ]
         )
-    return out + _table(
+    return out + table(
         [
             "architecture",
             "scope",
@@ -237,7 +176,7 @@ def _memory_md(section: Mapping[str, Any] | None) -> list[str]:
 
 def _end_to_end_md(section: Mapping[str, Any] | None) -> list[str]:
     out = ["## End to end", ""]
-    if reason := _skipped(section):
+    if reason := skipped(section):
         return [*out, reason, ""]
     return [
         *out,
@@ -252,7 +191,7 @@ def _end_to_end_md(section: Mapping[str, Any] | None) -> list[str]:
 
 def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
     out = ["## Projected LOSO study on SAMM-sized data", ""]
-    if reason := _skipped(section):
+    if reason := skipped(section):
         return [*out, reason, ""]
     names = list(
         dict.fromkeys(p.get("name", p["architecture"]) for p in section["per_model"].values())
@@ -296,7 +235,7 @@ def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
         ]
         for p in section["per_model"].values()
     ]
-    out += _table(
+    out += table(
         [
             "architecture",
             "mode",
@@ -317,31 +256,6 @@ def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
         f"{section['total_hours']:.1f} h** on this machine.",
         "",
     ]
-
-
-def _gpu_md(section: Mapping[str, Any] | None) -> list[str]:
-    out = ["## GPU", ""]
-    if not section or not section.get("available"):
-        return [*out, (section or {}).get("note", "no GPU on this machine"), ""]
-    rows = []
-    for key, per in section["architectures"].items():
-        name = (section.get("names") or {}).get(key, key)
-        for precision, a in per.items():
-            rows.append(
-                [
-                    name,
-                    precision,
-                    fmt(a["pipeline_clips_per_second"], 1),
-                    fmt(a["plain_clips_per_second"], 1),
-                    fmt(a["ratio_to_plain"]),
-                    fmt(a["achieved_gflops"], 0),
-                ]
-            )
-    out += [f"{section['note']}", ""]
-    return out + _table(
-        ["architecture", "precision", "pipeline clips/s", "plain clips/s", "ratio", "GFLOP/s"],
-        rows,
-    )
 
 
 def new_folder(parent: Path) -> Path:

@@ -48,8 +48,10 @@ class Worker:
     stderr: Path
 
 
-def start_worker(task: Mapping[str, Any], folder: Path, name: str) -> Worker:
-    """Start one task in a fresh process (``benchmarks.worker``)."""
+def start_worker(
+    task: Mapping[str, Any], folder: Path, name: str, module: str = "benchmarks.worker"
+) -> Worker:
+    """Start one task in a fresh process (``python -m <module> TASK.json RESULT.json``)."""
     task_path, result_path = folder / f"{name}.task.json", folder / f"{name}.result.json"
     stderr_path = folder / f"{name}.stderr.txt"
     task_path.write_text(json.dumps(task, indent=1))
@@ -59,7 +61,7 @@ def start_worker(task: Mapping[str, Any], folder: Path, name: str) -> Worker:
     )
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.worker", task_path, result_path],
+            [sys.executable, "-m", module, task_path, result_path],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -83,9 +85,15 @@ def finish_worker(worker: Worker, timeout: float) -> dict[str, Any]:
     return json.loads(worker.result.read_text())
 
 
-def run_worker(task: Mapping[str, Any], folder: Path, name: str, timeout: float) -> dict[str, Any]:
-    """Run one task in a fresh process and return its result."""
-    return finish_worker(start_worker(task, folder, name), timeout)
+def run_worker(
+    task: Mapping[str, Any],
+    folder: Path,
+    name: str,
+    timeout: float,
+    module: str = "benchmarks.worker",
+) -> dict[str, Any]:
+    """Run one task in a fresh process (``module``) and return its result."""
+    return finish_worker(start_worker(task, folder, name, module), timeout)
 
 
 def jsonable(value: Any) -> Any:

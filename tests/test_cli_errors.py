@@ -93,3 +93,16 @@ def test_other_error_through_the_real_cli_keeps_its_traceback(
 ) -> None:
     with pytest.raises(RuntimeError, match="a bug"):
         _fail_before_the_run(monkeypatch, project_copy, RuntimeError("a bug"))
+
+
+def test_an_input_never_made_names_the_run_that_makes_it(project_copy: Path) -> None:
+    """Training a mode whose augmented set was never made: the message says which run makes
+    it, instead of Kedro's 'Did not find any versions' traceback."""
+    runner = CliRunner()
+    command = ["run", "--pipeline=train", "--params", "mode:megc3,model:ststnet"]
+    result = runner.invoke(KedroCLI(project_path=project_copy), command)
+    assert result.exit_code == 1, result.output
+    assert "augmentation.flow.clips: no saved version yet" in result.output
+    assert "augmented/megc3/flow/clips.npz" in result.output
+    assert "Make it first with `kedro run --pipeline=augmentation`" in result.output
+    assert "Traceback" not in result.output

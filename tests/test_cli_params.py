@@ -92,7 +92,14 @@ def _invoke(project: Path, *args: str):
     [
         ("mode:foo", ["mode", "'foo'", "binary, multiclass, megc3"]),
         ("mode=foo", ["mode", "'foo'", "binary, multiclass, megc3"]),
-        ("model:resnet", ["model", "3dcnn, cnn_lstm, convlstm2d, 2dcnn, cnn+lstm, all"]),
+        (
+            "model:resnet",
+            [
+                "model",
+                "3dcnn, cnn_lstm, convlstm2d, 2dcnn, ststnet, offapexnet, "
+                "rcn_a, cnn+lstm, rcn-a, study, flow, all",
+            ],
+        ),
         ("training.epochs:-1", ["training.epochs", "greater than or equal to 0", "-1"]),
         ("seed:-1", ["seed", "non-negative integer", "-1"]),
         ("seed:abc", ["seed", "'abc'"]),

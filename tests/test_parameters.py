@@ -67,7 +67,7 @@ def test_every_node_section_is_typed_for_kedros_validation() -> None:
     assert {name: schema.section for name, schema in found.items()} == {
         name: name
         for name in (
-            "augmentation", "cross_dataset", "evaluation", "ingestion", "reporting",
-            "synthetic", "training",
+            "augmentation", "cross_dataset", "evaluation", "features",
+            "ingestion", "reporting", "synthetic", "training",
         )
     }  # fmt: skip

@@ -14,6 +14,8 @@ other option of ``kedro run`` is Kedro's.
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 import re
 import warnings
 from datetime import UTC, datetime
@@ -137,15 +139,45 @@ def _readable(error: ParameterValidationError) -> str:
 
 
 def input_error(exc: BaseException) -> InputError | None:
-    """The user error (``InputError``) ``exc`` is or was caused by, if any."""
+    """The user error (``InputError``) ``exc`` is or was caused by, if any (an input dataset
+    with no saved version is one: it names the pipeline that makes it)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, InputError):
             return current
+        if missing := _missing_input(current):
+            return missing
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _missing_input(error: BaseException) -> InputError | None:
+    """``<dataset>: Did not find any versions for ...`` as the run that makes the dataset."""
+    found = re.match(
+        r"([\w.\-]+): Did not find any versions for .*?filepath=\S*?'([^']+)'",
+        str(error).replace("\n", ""),
+    )
+    if not found:
+        return None
+    import microexpression_pipeline.pipelines as package
+
+    name, path = found.groups()
+    # Every pipeline package (Kedro's registry holds only the pipelines this run asked for).
+    makers = [
+        module.name
+        for module in pkgutil.iter_modules(package.__path__)
+        if name
+        in importlib.import_module(f"{package.__name__}.{module.name}")
+        .create_pipeline()
+        .all_outputs()
+    ]
+    run = f"`kedro run --pipeline={makers[0]}`" if makers else "the run that makes it"
+    return InputError(
+        f"{name}: no saved version yet ({_shown(path)}). Make it first with {run} and the same "
+        "--params (e.g. mode), or pin a saved version with --load-versions."
+    )
 
 
 def _shown(path: str) -> str:

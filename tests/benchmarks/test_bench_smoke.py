@@ -20,6 +20,7 @@ SECTIONS = (
     "ingestion",
     "augmentation",
     "training",
+    "flow",
     "memory",
     "end_to_end",
     "projection",
@@ -66,6 +67,11 @@ def test_tiny_run_reports_every_section(tiny_run) -> None:
     assert result["ingestion"]["kept"] == result["ingestion"]["clips"] > 0
     assert result["projection"]["per_model"]
     assert result["memory"]["runs"]
+    flow = result["flow"]
+    assert set(flow["extraction"]) == {"tvl1", "farneback", "dis"}
+    assert flow["decode_floor"]["clips_per_second"] > 0
+    assert {r["architecture"] for r in flow["training"]["runs"].values()} == {"ststnet"}
+    assert all(r["loso"]["hours"] > 0 for r in flow["training"]["runs"].values())
     assert all(t["met"] in (True, False, None, "tie (within noise)") for t in result["targets"])
 
 
@@ -80,6 +86,7 @@ def test_markdown_table_is_written(tiny_run) -> None:
         "## Ingestion",
         "## Augmentation",
         "## Training",
+        "## Optical flow",
         "## Memory",
         "## End to end",
         "## Projected LOSO study",

@@ -1,6 +1,6 @@
 """kedro-viz on the project: ``kedro viz run`` serves every pipeline on localhost with node,
 dataset and parameter names, layers and parameter values; headless Chromium shows the
-training pipeline's four architecture nodes; ``kedro viz build`` exports a static site."""
+training pipeline's architecture nodes; ``kedro viz build`` exports a static site."""
 
 from __future__ import annotations
 
@@ -19,13 +19,17 @@ CONF = PROJECT_ROOT / "conf" / "base"
 
 pytestmark = pytest.mark.slow
 
-TRAINING_NODES = {"train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_2dcnn"}
+TRAINING_NODES = {"train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_2dcnn",
+                  "train_ststnet", "train_offapexnet", "train_rcn_a"}  # fmt: skip
 # Kedro's data layers, in pipeline order.
-LAYERS = ["raw", "intermediate", "primary", "model_input", "models", "model_output", "reporting"]
+LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output",
+          "reporting"]  # fmt: skip
 EXPECTED_LAYERS = {
     "samm.clips": "primary",
     "samm.clip_index": "primary",
     "casme2.clips": "primary",
+    "samm.flow": "feature",
+    "augmentation.flow.clips": "model_input",
     "augmentation.clip.clips": "model_input",
     "augmentation.clip.samples": "model_input",
     "train_3dcnn_model": "models",
@@ -127,7 +131,7 @@ def test_persisted_datasets_have_layers(viz_server) -> None:
     assert {"primary", "model_input", "models", "model_output", "reporting"} <= set(main["layers"])
 
 
-def test_browser_shows_the_four_training_nodes(
+def test_browser_shows_the_training_nodes(
     viz_server, chromium: dict, artifact_dir: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
@@ -136,7 +140,7 @@ def test_browser_shows_the_four_training_nodes(
     views = {
         # The training pipeline as kedro-viz opens it (datasets shown, parameters hidden).
         "kedro_viz_train_pipeline.png": ({}, {"width": 2400, "height": 1100}),
-        # Datasets hidden, parameters shown: the four nodes and their parameters, readable.
+        # Datasets hidden, parameters shown: the seven nodes and their parameters, readable.
         "kedro_viz_train_nodes.png": (
             {"nodeType": {"disabled": {"parameters": False, "task": False, "data": True}}},
             {"width": 1600, "height": 900},

@@ -11,6 +11,7 @@ import pytest
 
 from microexpression_pipeline.models import (
     ARCHITECTURES,
+    GROUPS,
     build_model,
     clip_model,
     get,
@@ -53,12 +54,20 @@ def _layers(model: keras.Model) -> list[str]:
 
 
 def test_registry_names_and_model_choices() -> None:
-    assert list(ARCHITECTURES) == ["3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"]
+    assert list(ARCHITECTURES) == [
+        "3dcnn", "cnn_lstm", "convlstm2d", "2dcnn", "ststnet", "offapexnet", "rcn_a",
+    ]  # fmt: skip
     assert get("cnn+lstm") is get("cnn_lstm") is ARCHITECTURES["cnn_lstm"]
     assert ARCHITECTURES["cnn_lstm"].name == "cnn+lstm"
     assert [a.key for a in selected("all")] == list(ARCHITECTURES)
     assert [a.key for a in selected("cnn+lstm")] == ["cnn_lstm"]
-    assert set(model_choices()) == {*ARCHITECTURES, "cnn+lstm", "all"}
+    assert set(model_choices()) == {*ARCHITECTURES, "cnn+lstm", "rcn-a", "study", "flow", "all"}
+    assert [a.key for a in selected("flow")] == ["ststnet", "offapexnet", "rcn_a"]
+    assert [a.key for a in selected("study")] == ["3dcnn", "cnn_lstm", "convlstm2d", "2dcnn"]
+    assert get("rcn-a") is ARCHITECTURES["rcn_a"]
+    # Every flow model is selectable by name and trains on the flow set.
+    for name in ("ststnet", "offapexnet", "rcn-a"):
+        assert selected(name) == (get(name),) and get(name).transform_set == "flow"
     with pytest.raises(ParameterError, match="model: 'vgg' is not valid; valid choices"):
         selected("vgg")
     assert [a.key for a in ARCHITECTURES.values() if a.frame_level] == ["2dcnn"]
@@ -70,7 +79,7 @@ def test_layer_sequence_is_the_studys(shipped_training, architecture, n_classes)
     assert _layers(model) == EXPECTED[architecture, n_classes]
 
 
-@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
+@pytest.mark.parametrize("architecture", GROUPS["study"])
 @pytest.mark.parametrize("n_classes", [2, 7])
 def test_builds_for_both_modes_with_the_right_output(shipped_training, architecture, n_classes):
     model = _model(shipped_training, architecture, n_classes)

@@ -18,7 +18,8 @@ from typing import Any
 
 from microexpression_pipeline.datasets import atomic
 
-# Also ``TensorFlowModelDataset``, built by ``__getattr__`` (it imports TensorFlow).
+# Also ``TensorFlowModelDataset``, built by ``__getattr__`` (it imports TensorFlow),
+# and ``FigureDataset`` (matplotlib).
 __all__ = ["CSVDataset", "JSONDataset", "ParquetDataset"]
 
 
@@ -38,7 +39,22 @@ JSONDataset = _optional("JSONDataset")
 ParquetDataset = _optional("ParquetDataset")
 
 
+@cache
+def _figure_dataset() -> type:
+    def load(self: Any) -> str | None:
+        return str(self.preview()) if self._exists() else None
+
+    doc = (
+        "``atomic.MatplotlibDataset`` (a figure saved as an image) that loads the latest saved "
+        "image as base64 text, ready to embed in a report, or ``None`` while none is saved."
+    )
+    base = atomic.MatplotlibDataset
+    return type("FigureDataset", (base,), {"load": load, "__doc__": doc, "__module__": __name__})
+
+
 def __getattr__(name: str) -> Any:
     if name == "TensorFlowModelDataset":
         return _optional(name)
+    if name == "FigureDataset":
+        return _figure_dataset()
     raise AttributeError(name)

@@ -31,7 +31,8 @@ SCHEMA_VERSION = 1
 MANIFEST_DATASET = "run_manifest"
 LOCK_FILE = "requirements.lock"
 PACKAGES = ("kedro", "kedro-datasets", "kedro-mlflow", "tensorflow-cpu", "tensorflow", "keras",
-            "mlflow", "numpy", "pandas", "opencv-python-headless", "scikit-learn")  # fmt: skip
+            "mlflow", "numpy", "pandas", "opencv-contrib-python-headless",
+            "scikit-learn")  # fmt: skip
 _CHUNK = 1 << 20
 
 

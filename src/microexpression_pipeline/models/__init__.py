@@ -7,6 +7,8 @@ log_filters.import_tensorflow()
 from microexpression_pipeline.models.registry import (  # noqa: E402
     ALL,
     ARCHITECTURES,
+    FLOW_SETS,
+    GROUPS,
     TRANSFORM_SETS,
     Architecture,
     build_model,
@@ -21,6 +23,8 @@ from microexpression_pipeline.models.registry import (  # noqa: E402
 __all__ = [
     "ALL",
     "ARCHITECTURES",
+    "FLOW_SETS",
+    "GROUPS",
     "TRANSFORM_SETS",
     "Architecture",
     "build_model",

@@ -76,3 +76,39 @@ def dense_head(
     return layers.Dense(
         n_classes, activation="softmax", kernel_initializer=output, name="probabilities"
     )(x)
+
+
+# The flow models' input normalisations: ``none``; ``standardize`` each sample's channels to
+# zero mean and unit std over the grid; ``minmax`` each sample's channels to [0, 1] over the
+# grid (what STSTNet's authors do to their flow images).
+FLOW_NORMALISATIONS = ("none", "standardize", "minmax")
+FlowNormalisation = Literal["none", "standardize", "minmax"]
+
+# ``standardize`` divides by sqrt(variance over the grid + this): far below the variance of
+# real flow (pixels on the 28x28 grid) or strain, yet an all-zero channel stays finite.
+FLOW_EPSILON = 1e-6
+
+
+def flow_input(shape: tuple[int, ...], normalisation: str) -> tuple[Any, Any]:
+    """The float32 flow input of ``shape`` (height, width, channels) and its normalised tensor.
+
+    Float16 arrays, as the catalog stores flow, are cast to float32 on the way in. Both
+    normalisations are per sample and per channel over the spatial grid, from built-in
+    layers: ``standardize`` is a LayerNormalization over axes (1, 2); ``minmax`` is Keras'
+    AutoContrast, (x - min) / (max - min) per image and channel (a channel with max == min,
+    where that is 0 / 0, passes through unchanged instead of becoming NaN).
+    """
+    if normalisation not in FLOW_NORMALISATIONS:
+        raise ValueError(
+            f"input_normalisation: {normalisation!r} is not valid; "
+            f"valid choices: {', '.join(FLOW_NORMALISATIONS)}"
+        )
+    flow = keras.Input(shape=shape, dtype="float32")
+    x = flow
+    if normalisation == "standardize":
+        x = layers.LayerNormalization(axis=[1, 2], epsilon=FLOW_EPSILON, center=False, scale=False)(
+            x
+        )
+    elif normalisation == "minmax":
+        x = layers.AutoContrast(value_range=(0, 1))(x)
+    return flow, x

@@ -17,7 +17,14 @@ import numpy as np
 import tensorflow as tf
 
 from microexpression_pipeline.models.conv3d import Conv3DSizes, build_3dcnn
+from microexpression_pipeline.models.flow_nets import (
+    OffApexNetSizes,
+    StstnetSizes,
+    build_offapexnet,
+    build_ststnet,
+)
 from microexpression_pipeline.models.frame2d import Conv2DSizes, build_2dcnn, voting_clip_model
+from microexpression_pipeline.models.rcn import RcnSizes, build_rcn
 from microexpression_pipeline.models.recurrent import (
     CnnLstmSizes,
     ConvLstmSizes,
@@ -35,13 +42,15 @@ class Architecture:
 
     key: str
     name: str
-    # clips: (frames, height, width); frames: one (height, width) frame, clips voted over.
-    sees: Literal["clips", "frames"]
+    # clips: (frames, height, width); frames: one (height, width) frame, clips voted over;
+    # flow: the onset -> apex flow of a clip, (height, width, [u, v, strain]) (``motion``).
+    sees: Literal["clips", "frames", "flow"]
     build: Builder
     sizes: type[StrictSection]
     description: str
     # The augmented set it trains on (a key of ``augmentation.transform_sets``); the study
-    # augments its 2D CNN per frame with wider ranges (``frame2d``).
+    # augments its 2D CNN per frame with wider ranges (``frame2d``); flow models train on the
+    # flow of augmented frames (``flow``).
     transform_set: str = "clip"
 
     @property
@@ -69,6 +78,20 @@ ARCHITECTURES: dict[str, Architecture] = {
             "2dcnn", "2dcnn", "frames", build_2dcnn, Conv2DSizes,
             "per-frame 2D CNN, majority vote over the frames", transform_set="frame2d",
         ),
+        Architecture(
+            "ststnet", "ststnet", "flow", build_ststnet, StstnetSizes,
+            "STSTNet (shallow triple-stream CNN on onset-apex flow and strain)",
+            transform_set="flow",
+        ),
+        Architecture(
+            "offapexnet", "offapexnet", "flow", build_offapexnet, OffApexNetSizes,
+            "OFF-ApexNet (two-stream CNN on onset-apex flow)", transform_set="flow",
+        ),
+        Architecture(
+            "rcn_a", "rcn-a", "flow", build_rcn, RcnSizes,
+            "RCN-A (recurrent convolutional network with attention, on onset-apex flow)",
+            transform_set="flow",
+        ),
     )
 }  # fmt: skip
 
@@ -80,10 +103,24 @@ TRANSFORM_SETS: tuple[str, ...] = tuple(
 )
 
 
+# The augmented sets whose models take flow (their augmentation branch computes it).
+FLOW_SETS: frozenset[str] = frozenset(
+    a.transform_set for a in ARCHITECTURES.values() if a.sees == "flow"
+)
+if any(a.transform_set in FLOW_SETS for a in ARCHITECTURES.values() if a.sees != "flow"):
+    raise RuntimeError("a transform set is either for flow models or for frame models")
+
+# Groups a user can select by one name (``--params model:flow``).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "study": tuple(k for k, a in ARCHITECTURES.items() if a.sees != "flow"),
+    "flow": tuple(k for k, a in ARCHITECTURES.items() if a.sees == "flow"),
+}
+
+
 def model_choices() -> tuple[str, ...]:
     """Every value the ``model`` parameter accepts."""
     aliases = [a.name for a in ARCHITECTURES.values() if a.name != a.key]
-    return (*ARCHITECTURES, *aliases, ALL)
+    return (*ARCHITECTURES, *aliases, *GROUPS, ALL)
 
 
 def get(name: str) -> Architecture:
@@ -95,8 +132,13 @@ def get(name: str) -> Architecture:
 
 
 def selected(model: str) -> tuple[Architecture, ...]:
-    """The architectures a ``model`` parameter selects (``all``: every one)."""
-    return tuple(ARCHITECTURES.values()) if model == ALL else (get(model),)
+    """The architectures a ``model`` parameter selects (``all``: every one; ``study``: the
+    study's four frame models; ``flow``: the flow models)."""
+    if model == ALL:
+        return tuple(ARCHITECTURES.values())
+    if model in GROUPS:
+        return tuple(ARCHITECTURES[key] for key in GROUPS[model])
+    return (get(model),)
 
 
 def task_variant(n_classes: int) -> str:
@@ -111,13 +153,20 @@ def build_model(
     variants: Any,
     learning_rate: float,
     intensity: str = "rescale",
+    optimizer: str = "adam",
+    momentum: float = 0.0,
 ) -> keras.Model:
     """A freshly initialised, compiled model (weights depend only on the global seed); for a
-    frame-level architecture the frame model it is trained as."""
+    frame-level architecture the frame model it is trained as. ``optimizer``: ``adam`` or
+    ``sgd`` (with ``momentum``)."""
     sizes = getattr(variants, task_variant(n_classes))
     model = architecture.build(shape, n_classes, sizes, intensity)
+    if optimizer == "sgd":
+        chosen = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
+    else:
+        chosen = keras.optimizers.Adam(learning_rate=learning_rate)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=chosen,
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -13,6 +13,7 @@ from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from microexpression_pipeline.datasets import NpzDataset
+from microexpression_pipeline.motion.flow_settings import FeaturesParams
 from microexpression_pipeline.parameters import ParameterError
 from microexpression_pipeline.pipelines.augmentation import create_pipeline
 from microexpression_pipeline.pipelines.augmentation.nodes import (
@@ -28,6 +29,9 @@ SEED = 42
 
 # The samm.* input names carry the ingestion pipeline's namespace, which Kedro warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:One or more dataset names contain:UserWarning")
+
+
+FEATURES = {"flow": {"method": "farneback", "size": 28}, "contact_sheet": {"clips_per_class": 1}}
 
 
 class KeptDataset(MemoryDataset):
@@ -57,10 +61,13 @@ def run_pipeline(clips, index, mode, label_mappings, augmentation, seed=SEED):
             "params:label_mappings": MemoryDataset(label_mappings),
             "params:augmentation": MemoryDataset(AugmentationParams.model_validate(augmentation)),
             "params:seed": MemoryDataset(seed),
+            # Farneback: the flow set's flow in milliseconds (TV-L1 has its own tests).
+            "params:features": MemoryDataset(FeaturesParams.model_validate(FEATURES)),
             "augmentation.labelled_clips": KeptDataset(),
+            "augmentation.flow.frames": KeptDataset(),
             **{
                 f"augmentation.{set_name}.{name}": KeptDataset()
-                for set_name in ("clip", "frame2d")
+                for set_name in ("clip", "frame2d", "flow")
                 for name in ("clips", "samples", "meta", "count_metrics", "preview")
             },
         }
@@ -247,6 +254,13 @@ def test_pipeline_runs_with_kedro_and_outputs_round_trip(
     frame2d = outputs["augmentation.frame2d.samples"]
     assert frame2d.loc[frame2d["is_augmented"], "per_frame"].all()
     assert outputs["augmentation.frame2d.meta"]["transform_set"] == "frame2d"
+    # The flow models' set: the flow of its own augmented frames, one field per sample.
+    flow, frames = outputs["augmentation.flow.clips"], outputs["augmentation.flow.frames"]
+    assert flow["clips"].dtype == np.float16 and flow["clips"].shape[1:] == (28, 28, 3)
+    assert flow["sample_ids"].tolist() == outputs["augmentation.flow.samples"]["sample_id"].tolist()
+    assert frames["clips"].shape == (len(flow["clips"]), 9, 32, 32)
+    assert json.loads(str(flow["flow_settings"]))["method"] == "farneback"
+    assert outputs["augmentation.flow.meta"]["transform_set"] == "flow"
     outputs = {k.replace(".clip.", "."): v for k, v in outputs.items()}
     augmented = outputs["augmentation.clips"]
     assert augmented["clips"].dtype == np.uint8 and augmented["clips"].shape[1:] == (9, 32, 32)
@@ -293,3 +307,16 @@ def test_shipped_parameters_validate_and_bad_ones_are_named(augmentation):
     del augmentation["transform_sets"]["frame2d"]
     with pytest.raises(ParameterError, match="transform_sets has no frame2d"):
         AugmentationParams.model_validate(augmentation)
+
+
+def test_a_transform_set_can_have_its_own_copy_counts(samm_like, label_mappings, augmentation):
+    clips, index = samm_like
+    augmentation["transform_sets"]["flow"]["copies"] = {"binary": {"negative": 0, "positive": 1}}
+    *_, meta, _ = run_nodes(clips, index, "binary", label_mappings, augmentation,
+                             set_name="flow")  # fmt: skip
+    assert meta["counts_after"] == {"negative": 92, "positive": 52}  # not the shared 0 / 2
+    _, clip, *_ = run_nodes(clips, index, "binary", label_mappings, augmentation)
+    assert (clip.groupby("source_clip_id").size().max()) == 3  # the shared counts
+    augmentation["transform_sets"]["flow"]["copies"] = {"binary": {"negative": 0}}
+    with pytest.raises(ValueError, match=r"augmentation\.transform_sets\.flow\.copies\.binary"):
+        run_nodes(clips, index, "binary", label_mappings, augmentation, set_name="flow")

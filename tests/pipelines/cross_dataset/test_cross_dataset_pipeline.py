@@ -69,12 +69,23 @@ def _run(mode: str, trained: dict) -> dict:
     index = pd.DataFrame(
         {"subject": ["sub01"] * 4 + ["sub02"] * 4, "clip_id": clip_ids, "emotion": EMOTIONS}
     )
+    # The flow the flow models see, as bright or dark as the clip (the stand-in reads it).
+    flow = np.stack([np.full((4, 4, 3), 230 if b else 20, np.float16) for b in BRIGHT])
     data = {
         "casme2.clips": {"clips": clips, "clip_ids": clip_ids},
         "casme2.clip_index": index,
+        "casme2.flow": {"flow": flow, "clip_ids": clip_ids},
+        "casme2.flow_meta": {"method": "tvl1", "fingerprint": "tvl1-28"},
         "params:cross_dataset": CrossDatasetParams.model_validate(
             {
-                "architectures": ["3dcnn", "cnn+lstm", "convlstm2d", "2dcnn"],
+                "architectures": [
+                    "3dcnn",
+                    "cnn+lstm",
+                    "convlstm2d",
+                    "2dcnn",
+                    "ststnet",
+                    "offapexnet",
+                ],
                 "label_mappings": {"binary": MAPPING},
                 "batch_size": 4,
             }
@@ -128,6 +139,12 @@ def outputs(monkeypatch):
             # A model whose input does not fit the CASME II clips.
             "train_convlstm2d_model": BrightnessModel((9, 8, 8)),
             "train_convlstm2d_summary": summary,
+            # Flow models: one trained on flow made as casme2.flow was, one on other flow.
+            "train_ststnet_model": BrightnessModel((4, 4, 3)),
+            "train_ststnet_summary": {**summary, "features": {"fingerprint": "tvl1-28"}},
+            "train_ststnet_predictions": training_predictions,
+            "train_offapexnet_model": BrightnessModel((4, 4, 3)),
+            "train_offapexnet_summary": {**summary, "features": {"fingerprint": "dis-28"}},
         },
     )
     plt.close("all")
@@ -144,6 +161,7 @@ def test_scores_match_sklearn(outputs):
     model = summary["models"]["3dcnn"]
     assert model["status"] == "evaluated"
     predictions = outputs["cross_dataset.predictions"]
+    predictions = predictions[predictions["architecture"] == "3dcnn"]
     assert len(predictions) == 6 and set(predictions["emotion"].str.lower()) == {
         "happiness",
         "disgust",
@@ -165,6 +183,18 @@ def test_scores_match_sklearn(outputs):
     assert "confusion_3dcnn.png" in outputs["cross_dataset.figures"]
 
 
+def test_flow_models_get_casme2_flow_made_as_their_training_flow(outputs):
+    models = outputs["cross_dataset.summary"]["models"]
+    assert models["ststnet"]["status"] == "evaluated"
+    # The same predictions as the 3D CNN's stand-in: it read the flow, not the frames.
+    predictions = outputs["cross_dataset.predictions"]
+    by_model = predictions.set_index(["architecture", "clip_id"])["predicted_label"]
+    assert by_model["ststnet"].tolist() == by_model["3dcnn"].tolist()
+    assert models["offapexnet"]["status"] == "skipped"
+    assert "casme2.flow was made with tvl1-28" in models["offapexnet"]["reason"]
+    assert "--pipeline=features" in models["offapexnet"]["reason"]
+
+
 def test_summary_records_mapping_counts_and_provenance(outputs):
     summary = outputs["cross_dataset.summary"]
     assert summary["label_mapping"] == MAPPING and summary["classes"] == CLASSES
@@ -182,7 +212,7 @@ def test_absent_or_unfit_models_are_reported_not_scored(outputs):
     assert models["2dcnn"]["status"] == "not trained"
     assert models["convlstm2d"]["status"] == "skipped"
     assert "does not match" in models["convlstm2d"]["reason"]
-    assert set(outputs["cross_dataset.predictions"]["architecture"]) == {"3dcnn"}
+    assert set(outputs["cross_dataset.predictions"]["architecture"]) == {"3dcnn", "ststnet"}
 
 
 def test_summary_is_strict_json_with_undefined_scores_as_null(outputs):

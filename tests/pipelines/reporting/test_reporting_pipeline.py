@@ -34,16 +34,21 @@ META = {
 }
 
 
-def _run(current=None, other=None, cross=None, meta=META, ingestion=None) -> DataCatalog:
+def _run(
+    current=None, other=None, cross=None, meta=META, ingestion=None, flow=(None, None)
+) -> DataCatalog:
     """Run the pipeline. ``current``: architecture key -> (summary, predictions, histories) of
     the run's data source and mode (megc3); ``other``: ``reporting.other_runs`` entries;
-    ``ingestion``: source -> ingestion summary."""
+    ``ingestion``: source -> ingestion summary; ``flow``: SAMM's flow contact sheet (base64
+    PNG) and flow meta."""
     data = {
         "reporting.other_runs": {"training": other or [], "augmentation": [], "cross_dataset": []},
         "augmentation.clip.meta": meta,
         "cross_dataset.summary": cross,
         "samm.ingestion_summary": (ingestion or {}).get("samm"),
         "casme2.ingestion_summary": (ingestion or {}).get("casme2"),
+        "samm.flow_contact_sheet": flow[0],
+        "samm.flow_meta": flow[1],
         "run_info": RUN_INFO,
         "params:reporting": ReportingParams.model_validate(
             {"title": "Test report", "embedded_dpi": 50}
@@ -165,6 +170,18 @@ def test_no_results_says_so():
         "class_counts_synthetic_megc3.png",
         "leaderboard.png",
     ]
+    plt.close("all")
+
+
+def test_flow_examples_are_in_the_report_when_the_features_step_ran():
+    assert "Flow features" not in _run()["reporting.markdown"].load()
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+    meta = {"method": "tvl1", "computed_at_px": 32, "stored_size": 28, "n_clips": 159,
+            "magnitude_px": {"mean": 0.071, "p99": 0.4}}  # fmt: skip
+    catalog = _run(flow=(png, meta))
+    for text in (catalog["reporting.markdown"].load(), catalog["reporting.html"].load()):
+        assert "Flow features" in text and "(tvl1, computed at 32 px, stored at 28 px" in text
+        assert png in text  # the contact sheet, embedded
     plt.close("all")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +24,7 @@ def _catalog(augmented, samples, training, meta=None, n_splits=3, seeds=None) ->
                     "label_mapping": MAPPINGS["binary"]}  # fmt: skip
     sets = {
         f"augmentation.{name}.{key}": value
-        for name in ("clip", "frame2d")
+        for name in ("clip", "frame2d", "flow")
         for key, value in (("clips", augmented), ("samples", samples), ("meta", meta))
     }
     data = {
@@ -55,14 +57,18 @@ def toy(augmented_set):
 def test_pipeline_has_one_node_per_architecture() -> None:
     pipeline = create_pipeline()
     assert sorted(n.name for n in pipeline.nodes) == [
-        "train_2dcnn", "train_3dcnn", "train_cnn_lstm", "train_convlstm2d",
+        "train_2dcnn", "train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_offapexnet",
+        "train_rcn_a", "train_ststnet",
     ]  # fmt: skip
-    # Four parallel branches, each tagged with its architecture and fed by the augmented set
-    # of its transform set: the 2D CNN's own per-frame set, the clip set for the others.
+    # Parallel branches, each tagged with its architecture and fed by the augmented set of its
+    # transform set: the 2D CNN's own per-frame set, the flow set for the flow models, the
+    # clip set for the others.
     inputs = {n.name: n.inputs for n in pipeline.nodes}
     assert "augmentation.frame2d.clips" in inputs["train_2dcnn"]
     assert all("augmentation.clip.clips" in inputs[f"train_{k}"]
                for k in ("3dcnn", "cnn_lstm", "convlstm2d"))  # fmt: skip
+    assert all("augmentation.flow.clips" in inputs[f"train_{k}"]
+               for k in ("ststnet", "offapexnet", "rcn_a"))  # fmt: skip
     assert [n.name for n in pipeline.only_nodes_with_tags(get("cnn+lstm").tag).nodes] == [
         "train_cnn_lstm"
     ]
@@ -108,6 +114,52 @@ def test_tiny_end_to_end_train(toy, tiny_training, architecture: str) -> None:
     assert set(summary["final_model"]["validation_subjects"]) and not set(
         summary["final_model"]["validation_subjects"]
     ) & set(summary["final_model"]["fit_subjects"])
+
+
+def _flow_set(n_subjects: int = 6, clips_per_subject: int = 4) -> tuple[dict, pd.DataFrame]:
+    """A flow training set (float16 28 x 28 x [u, v, strain]): negative clips move the brows
+    down, positive ones the mouth corners outwards, plus noise."""
+    rng = np.random.default_rng(0)
+    rows, fields = [], []
+    for s in range(n_subjects):
+        for c in range(clips_per_subject):
+            label = ("negative", "positive")[(s + c) % 2]
+            field = rng.normal(0, 0.05, (28, 28, 3)).astype(np.float32)
+            if label == "negative":
+                field[5:10, 6:22, 1] += 0.6
+            else:
+                field[18:23, 4:10, 0] -= 0.6
+                field[18:23, 18:24, 0] += 0.6
+            fields.append(field.astype(np.float16))
+            rows.append({"sample_id": f"{s:03d}_{c}", "source_clip_id": f"{s:03d}_{c}",
+                         "subject": f"{s:03d}", "label": label, "is_augmented": False,
+                         "copy_index": 0})  # fmt: skip
+    samples = pd.DataFrame(rows)
+    record = {"method": "tvl1", "fingerprint": '{"method": "tvl1"}'}
+    arrays = {"clips": np.stack(fields), "sample_ids": samples["sample_id"].to_numpy("U"),
+              "flow_settings": np.array(json.dumps(record))}  # fmt: skip
+    return arrays, samples
+
+
+@pytest.mark.parametrize("architecture", ["ststnet"])
+def test_a_flow_model_trains_on_the_flow_set(tiny_training, architecture: str) -> None:
+    flow, samples = _flow_set()
+    meta = {"mode": "binary", "classes": ["negative", "positive"],
+            "label_mapping": MAPPINGS["binary"], "transform_set": "flow"}  # fmt: skip
+    key = get(architecture).key
+    block = tiny_training["architectures"][key]
+    training = {**tiny_training, "architectures": {**tiny_training["architectures"], key: {
+        **block, "overrides": {**block["overrides"], "epochs": 8}}}}  # fmt: skip
+    out = _run(_catalog(flow, samples, training, meta), architecture)
+    predictions, summary = out["predictions"], out["summary"]
+    assert sorted(predictions["sample_id"]) == sorted(samples["sample_id"])
+    assert predictions["subject_independent"].all()
+    # It saw the flow: its model takes 28 x 28 x 3 float fields, and the summary says how the
+    # flow was made.
+    assert out["model"].input_shape == (None, 28, 28, 3)
+    assert out["model"].inputs[0].dtype == "float32"
+    assert summary["features"]["method"] == "tvl1" and summary["transform_set"] == "flow"
+    assert summary["metrics"]["accuracy"] > 0.5
 
 
 def test_several_seeds_give_mean_and_std_over_seeds(toy, tiny_training) -> None:

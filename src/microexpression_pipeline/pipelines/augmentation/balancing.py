@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 
 
 def check_copies(
-    mode: str, classes: Sequence[str], copies: Mapping[str, Mapping[str, int]]
+    mode: str,
+    classes: Sequence[str],
+    copies: Mapping[str, Mapping[str, int]],
+    section: str = "augmentation.copies",
 ) -> dict[str, int]:
-    """The copy counts of ``mode``; every class of the mapping needs one, and only those."""
-    where = f"augmentation.copies.{mode}"
+    """The copy counts of ``mode`` (``section``: where they are configured); every class of
+    the mapping needs one, and only those."""
+    where = f"{section}.{mode}"
     if mode not in copies:
         raise ValueError(
             f"{where}: missing; give the copies per original for each class of "

@@ -62,6 +62,12 @@ def _transform_set(augmentation: AugmentationParams, name: str) -> dict[str, Any
     return augmentation.transform_sets[name].model_dump()
 
 
+def _copies(augmentation: AugmentationParams, name: str) -> dict[str, dict[str, int]]:
+    """Copies per original of transform set ``name``: its own ``copies``, or the shared ones."""
+    own = augmentation.transform_sets[name].copies
+    return augmentation.copies if own is None else own
+
+
 def label_clips(
     clips: dict[str, np.ndarray],
     clip_index: pd.DataFrame,
@@ -108,7 +114,9 @@ def plan_samples(
     if augmentation.balance:
         n_copies = np.full(len(kept), augmentation.balance_pool_copies, dtype=np.int64)
     else:
-        copies = check_copies(mode, classes, augmentation.copies)
+        own = augmentation.transform_sets[set_name].copies is not None
+        section = f"augmentation.transform_sets.{set_name}.copies" if own else "augmentation.copies"
+        copies = check_copies(mode, classes, _copies(augmentation, set_name), section)
         n_copies = kept["label"].map(copies).to_numpy(dtype=np.int64)
     _, n_frames, height, width = clips["clips"].shape
     per_frame = bool(transform_set.get("per_frame", False))
@@ -250,7 +258,7 @@ def summarise_counts(
         "balance_pool_copies": augmentation.balance_pool_copies if augmentation.balance else None,
         "copies_per_original": None
         if augmentation.balance
-        else {cls: int(augmentation.copies[mode][cls]) for cls in classes},
+        else {cls: int(_copies(augmentation, set_name)[mode][cls]) for cls in classes},
         "transform_set": set_name,
         "transforms": transform_set,
         "counts_before": before,

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from kedro.pipeline import Node, Pipeline
 
-from microexpression_pipeline.models import ARCHITECTURES, TRANSFORM_SETS
+from microexpression_pipeline.models import ARCHITECTURES, FLOW_SETS, TRANSFORM_SETS
+from microexpression_pipeline.pipelines.augmentation.flow_inputs import flow_inputs
 from microexpression_pipeline.pipelines.augmentation.nodes import (
     augment_clips,
     label_clips,
@@ -38,9 +39,24 @@ def _for_set(func: Callable, name: str) -> Callable:
 
 def _transform_set_branch(name: str) -> list[Node]:
     """Plan, apply, summarise and preview the copies of transform set ``name``; its nodes are
-    tagged with the architectures that train on it (``model:`` runs only what it needs)."""
+    tagged with the architectures that train on it (``model:`` runs only what it needs).
+
+    A flow set's augmented frames (``<prefix>.frames``) become its training set
+    (``<prefix>.clips``) by their flow, computed with ``params:features``."""
     prefix = f"augmentation.{name}"
     tags = [a.tag for a in ARCHITECTURES.values() if a.transform_set == name]
+    frames = f"{prefix}.frames" if name in FLOW_SETS else f"{prefix}.clips"
+    flow = [
+        Node(
+            flow_inputs,
+            inputs=[frames, "params:features"],
+            outputs=f"{prefix}.clips",
+            name="flow_inputs",
+            namespace=prefix,
+            tags=tags,
+        )
+        for _ in range(name in FLOW_SETS)
+    ]
     return [
         Node(
             _for_set(plan_samples, name),
@@ -53,7 +69,7 @@ def _transform_set_branch(name: str) -> list[Node]:
         Node(
             augment_clips,
             inputs=["samm.clips", f"{prefix}.samples", "params:mode", "params:label_mappings"],
-            outputs=f"{prefix}.clips",
+            outputs=frames,
             name="augment_clips",
             namespace=prefix,
             tags=tags,
@@ -68,12 +84,13 @@ def _transform_set_branch(name: str) -> list[Node]:
         ),
         Node(
             render_preview,
-            inputs=[f"{prefix}.clips", f"{prefix}.samples", "params:augmentation"],
+            inputs=[frames, f"{prefix}.samples", "params:augmentation"],
             outputs=f"{prefix}.preview",
             name="render_preview",
             namespace=prefix,
             tags=tags,
         ),
+        *flow,
     ]
 
 

@@ -100,6 +100,8 @@ class TransformSet(StrictSection):
     noise: Noise
     brightness_contrast: BrightnessContrast
     scale: Scale
+    # Copies per original of this set, per mode and class; null: `augmentation.copies`.
+    copies: dict[str, dict[str, int]] | None = None
 
     @model_validator(mode="after")
     def _something_enabled(self) -> TransformSet:

@@ -3,6 +3,8 @@ CASME II.
 
 The CASME II clips come out of the same ingestion as SAMM's (same crop, size and frames),
 and the model does its own input normalisation, so the clips are fed exactly as in training.
+Flow models get CASME II's flow from the ``features`` pipeline, made with the settings their
+training set's flow was made with (checked by fingerprint).
 """
 
 from __future__ import annotations
@@ -36,9 +38,23 @@ def _expected_shape(model: Any, clip_shape: tuple[int, ...]) -> str | None:
     return None
 
 
+def _flow_mismatch(training: Mapping[str, Any], flow_meta: Mapping[str, Any] | None) -> str | None:
+    """Why the CASME II flow is not what the model was trained on (None when it is)."""
+    trained_on = (training.get("features") or {}).get("fingerprint")
+    made_with = (flow_meta or {}).get("fingerprint")
+    if trained_on is None or made_with != trained_on:
+        return (
+            f"the model was trained on flow {trained_on} but casme2.flow was made with "
+            f"{made_with}; re-run kedro run --pipeline=features with the training's settings"
+        )
+    return None
+
+
 def evaluate_on_casme2(
     clips: Mapping[str, np.ndarray],
     clip_index: pd.DataFrame,
+    flow: Mapping[str, np.ndarray],
+    flow_meta: Mapping[str, Any] | None,
     params: CrossDatasetParams,
     data_source: str,
     mode: str,
@@ -54,13 +70,17 @@ def evaluate_on_casme2(
     """
     mapping = {cls: list(labels) for cls, labels in params.label_mappings.get(mode, {}).items()}
     classes = list(mapping)
-    if [str(c) for c in clips["clip_ids"]] != clip_index["clip_id"].astype(str).tolist():
-        raise ValueError("casme2.clips and casme2.clip_index are not row-aligned; re-run ingestion")
+    ids = clip_index["clip_id"].astype(str).tolist()
+    for name, payload in (("casme2.clips", clips), ("casme2.flow", flow)):
+        if [str(c) for c in payload["clip_ids"]] != ids:
+            raise ValueError(
+                f"{name} and casme2.clip_index are not row-aligned; re-run ingestion and features"
+            )
     labels = map_labels(clip_index["emotion"], mapping)
     kept = labels.notna().to_numpy()
     table = clip_index.loc[kept, ["subject", "clip_id", "emotion"]].reset_index(drop=True)
     table["true_label"] = labels[kept].to_numpy()
-    data = clips["clips"][kept]
+    inputs = {"frames": clips["clips"][kept], "flow": flow["flow"][kept]}
     left_out = clip_index.loc[~kept, "emotion"].astype(str).str.lower().value_counts()
 
     summary: dict[str, Any] = {
@@ -94,10 +114,14 @@ def evaluate_on_casme2(
         if model_classes != classes:
             entry |= {"status": "skipped", "reason": f"model classes {model_classes} != {classes}"}
             continue
+        sees_flow = ARCHITECTURES[slug].sees == "flow"
+        data = inputs["flow" if sees_flow else "frames"]
         if not len(data):
             entry |= {"status": "skipped", "reason": "no CASME II clip maps to a class"}
             continue
-        mismatch = _expected_shape(model, data.shape[1:])
+        mismatch = (_flow_mismatch(training, flow_meta) if sees_flow else None) or _expected_shape(
+            model, data.shape[1:]
+        )
         if mismatch:
             entry |= {"status": "skipped", "reason": mismatch}
             continue

@@ -14,7 +14,7 @@ from microexpression_pipeline.pipelines.cross_dataset.nodes import evaluate_on_c
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """One node: predict, score and plot."""
+    """One node: predict, score and plot (flow models on ``casme2.flow``)."""
     trained = {
         f"{key}/{output}": f"train_{key}_{output}"
         for key in ARCHITECTURES
@@ -27,6 +27,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 {
                     "clips": "casme2.clips",
                     "clip_index": "casme2.clip_index",
+                    "flow": "casme2.flow",
+                    "flow_meta": "casme2.flow_meta",
                     "params": "params:cross_dataset",
                     "data_source": "params:data_source",
                     "mode": "params:mode",

@@ -5,6 +5,7 @@ Every sheet row ends up either as a candidate clip or in the quarantine records.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import unicodedata
 from collections import Counter
@@ -37,6 +38,9 @@ from microexpression_pipeline.pipelines.ingestion.sheet_files import read_metada
 logger = logging.getLogger(__name__)
 
 CANDIDATE_COLUMNS = (*ROW_COLUMNS, "frame_files", "frame_numbers", "substitutions")
+# With ``event_frames`` (magnification on): every frame file from the first to the last
+# selected frame, one per frame number (a missing number repeats its nearest frame).
+EVENT_COLUMN = "event_frame_files"
 
 
 def index_clips(
@@ -49,16 +53,18 @@ def index_clips(
     apex_on_key_frame: str = "keep",
     missing_apex: str = "middle",
     min_kept_fraction: float = 0.0,
+    event_frames: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Candidate clips (with ``frame_files``, ``frame_numbers``, ``substitutions``), the
-    quarantine records so far and the sheet statistics of one source.
+    """Candidate clips (with ``frame_files``, ``frame_numbers``, ``substitutions``, and with
+    ``event_frames`` the ``EVENT_COLUMN``), the quarantine records so far and the sheet
+    statistics of one source.
 
     Raises ``RawDataError`` if no row, or fewer than ``min_kept_fraction`` of them, has
     its frames (``coverage.check_coverage``)."""
     stats = {"dataset": raw_source["name"], "enabled": bool(raw_source["enabled"])}
     if not raw_source["enabled"]:
         logger.info("Source %s is disabled for this data_source", raw_source["name"])
-        return _empty_candidates(), quarantine_table([]), {**stats, "rows_read": 0}
+        return _empty_candidates(event_frames), quarantine_table([]), {**stats, "rows_read": 0}
     sheet = read_metadata_sheet(raw_source["metadata"], raw_source["format"])
     stats.update(rows_read=len(sheet), metadata=raw_source["metadata"], root=raw_source["root"])
     stats["sheet"] = {key: value for key, value in sheet.attrs.items() if value is not None}
@@ -78,7 +84,7 @@ def index_clips(
     kept = []
     root = Path(raw_source["root"]).resolve()
     for row in candidates.to_dict("records"):
-        clip = _with_frames(row, records, root, between, tolerance)
+        clip = _with_frames(row, records, root, between, tolerance, event_frames)
         if clip is not None:
             kept.append(clip)
     check_coverage(
@@ -92,17 +98,23 @@ def index_clips(
             (r["subject"], Path(r["source_folder"]).name) for r in candidates.to_dict("records")
         ],
     )
-    frame = pd.DataFrame(kept, columns=list(CANDIDATE_COLUMNS))
+    frame = pd.DataFrame(kept, columns=_columns(event_frames))
     return frame, quarantine_table(records), stats
 
 
 def _with_frames(
-    row: dict[str, Any], records: list[dict[str, Any]], root: Path, between: int, tolerance: int
+    row: dict[str, Any],
+    records: list[dict[str, Any]],
+    root: Path,
+    between: int,
+    tolerance: int,
+    event_frames: bool = False,
 ) -> dict[str, Any] | None:
-    """The row with its selected frame files, or None once its rejection is recorded.
+    """The row with its selected frame files (and with ``event_frames`` all the event's),
+    or None once its rejection is recorded.
 
-    Key frames outside the folder's frame numbers are invalid; a selected frame file that
-    resolves outside ``root`` (a link out of the dataset) is unsafe.
+    Key frames outside the folder's frame numbers are invalid; a selected (or event) frame
+    file that resolves outside ``root`` (a link out of the dataset) is unsafe.
     """
 
     def record(reason: Reason, detail: str, action: str) -> None:
@@ -146,7 +158,8 @@ def _with_frames(
             "rejected",
         )
         return None
-    for name in selection.files:
+    event, gaps = _event_files(available, selection.numbers) if event_frames else ([], [])
+    for name in dict.fromkeys([*selection.files, *event]):
         target = (folder / name).resolve()
         if not target.is_relative_to(root):
             record(
@@ -167,13 +180,48 @@ def _with_frames(
         )
     for text in selection.substitutions:
         record(Reason.FRAME_SUBSTITUTED, text, "patched")
-    return {
+    clip = {
         **row,
         "notes": list(row["notes"]) + ambiguity,
         "frame_files": selection.files,
         "frame_numbers": selection.numbers,
         "substitutions": selection.substitutions,
     }
+    if event_frames:
+        clip[EVENT_COLUMN] = event
+        if gaps:
+            clip["notes"].append(
+                f"magnification: frames {_spans(gaps)} missing between the first and last "
+                "selected frames: each replaced by its nearest frame"
+            )
+    return clip
+
+
+def _event_files(available: dict[int, str], selected: Sequence[int]) -> tuple[list[str], list[int]]:
+    """One frame file per frame number from the first to the last selected frame (a missing
+    number gets its nearest frame, the earlier on a tie), and the missing numbers."""
+    numbers = sorted(available)
+    files, gaps = [], []
+    for wanted in range(min(selected), max(selected) + 1):
+        chosen = wanted
+        if wanted not in available:
+            gaps.append(wanted)
+            position = bisect.bisect_left(numbers, wanted)
+            near = [numbers[i] for i in (position - 1, position) if 0 <= i < len(numbers)]
+            chosen = min(near, key=lambda n, w=wanted: (abs(n - w), n))
+        files.append(available[chosen])
+    return files, gaps
+
+
+def _spans(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``'3-5, 9'``."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 def near_miss_hint(folder: Path) -> str:
@@ -209,5 +257,9 @@ def _outside_frames(row: dict[str, Any], available: dict[int, str]) -> str:
     return ""
 
 
-def _empty_candidates() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(CANDIDATE_COLUMNS))
+def _columns(event_frames: bool) -> list[str]:
+    return [*CANDIDATE_COLUMNS, EVENT_COLUMN] if event_frames else list(CANDIDATE_COLUMNS)
+
+
+def _empty_candidates(event_frames: bool = False) -> pd.DataFrame:
+    return pd.DataFrame(columns=_columns(event_frames))

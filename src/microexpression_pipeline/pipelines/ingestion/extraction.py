@@ -4,6 +4,10 @@ Frames are checked and cropped in parallel over clips (``workers`` threads). Det
 batched on the onset frames, then on the apex frames of clips still without a face, while the
 clips of the batches already detected are being cropped. A clip with an unusable frame, or
 without a face (unless ``no_face: centre_crop``), goes to the quarantine.
+
+With ``magnification.enabled``, every frame from the first to the last selected one
+(``event_frame_files``) is decoded and cropped with the clip's one crop transform, the
+cropped sequence is magnified (``motion.magnification``), and the selected frames are kept.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from microexpression_pipeline.motion.magnification import (
+    band_frequencies,
+    magnify,
+    usable_levels,
+)
+from microexpression_pipeline.pipelines.ingestion.clip_index import EVENT_COLUMN
 from microexpression_pipeline.pipelines.ingestion.decoding import (
     FrameFileError,
     blank_problem,
@@ -47,7 +57,11 @@ from microexpression_pipeline.pipelines.ingestion.quarantine import (
     quarantine_record,
     quarantine_table,
 )
-from microexpression_pipeline.pipelines.ingestion.schema import IngestionParams
+from microexpression_pipeline.pipelines.ingestion.schema import (
+    MAGNIFIED_NOTE,
+    IngestionParams,
+    Magnification,
+)
 
 
 @dataclass
@@ -136,15 +150,25 @@ def _detect_all(
         work.small.pop(role, None)
 
 
-def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _ClipWork:
-    """Decode every selected frame and apply the clip's one crop transform."""
+def _crop_clip(
+    work: _ClipWork,
+    size: int,
+    margin: float,
+    no_face: str,
+    magnification: Magnification | None = None,
+) -> _ClipWork:
+    """Decode every selected frame (every event frame if magnifying) and apply the clip's
+    one crop transform."""
     folder = Path(work.row["source_folder"])
     crop = aligned_crop(work.face, margin) if work.face is not None else None
     min_scale = min(1.0, 2.0 * size / crop.side) if crop is not None else 1.0
-    frames, scales, shapes = [], set(), set()
+    names = work.row["frame_files"] if magnification is None else work.row[EVENT_COLUMN]
+    frames, scales, shapes, decoded = [], set(), set(), {}
     try:
-        for name in work.row["frame_files"]:
-            image, scale, shape = decode_file(folder / name, gray=True, min_scale=min_scale)
+        for name in names:
+            if name not in decoded:  # an event frame repeated to fill a gap is decoded once
+                decoded[name] = decode_file(folder / name, gray=True, min_scale=min_scale)
+            image, scale, shape = decoded[name]
             frames.append(image)
             scales.add(scale)
             shapes.add(shape)
@@ -155,7 +179,7 @@ def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _Clip
         work.reject(Reason.CORRUPT_FRAME, f"frames of different sizes {sorted(shapes)}")
         return work
     frames, depth_note = to_uint8(frames)
-    for name, frame in zip(work.row["frame_files"], frames, strict=True):
+    for name, frame in zip(names, frames, strict=True):
         if problem := blank_problem(frame):
             work.reject(Reason.BLANK_FRAME, f"{name} {problem}")
             return work
@@ -186,8 +210,43 @@ def _crop_clip(work: _ClipWork, size: int, margin: float, no_face: str) -> _Clip
         )
         return work
     work.clip = np.stack([apply_crop(f, crop, size, scale) for f in frames]).astype(np.uint8)
+    if magnification is not None:
+        work.clip = _magnified(work, work.clip, magnification, size)
     work.fields = face_fields(work.face, work.used, crop, height, width)
     return work
+
+
+def _magnified(
+    work: _ClipWork, event: np.ndarray, settings: Magnification, size: int
+) -> np.ndarray:
+    """The selected frames of the magnified event sequence; the clip's notes say how."""
+    row = work.row
+    record = settings.record(str(row["dataset"]), size)
+    fps, numbers = record["fps"], [int(n) for n in row["frame_numbers"]]
+    first, count = min(numbers), len(event)
+    span = f"frames {first}-{first + count - 1} ({count} frames)"
+    if not band_frequencies(count, fps, settings.low_hz, settings.high_hz).size:
+        work.notes.append(
+            f"not magnified: {span} at {fps:g} fps hold no frequency in "
+            f"{settings.low_hz:g}-{settings.high_hz:g} Hz (the lowest is {fps / 2 / count:g} Hz)"
+        )
+        return event[[n - first for n in numbers]]
+    magnified = magnify(
+        event,
+        fps,
+        settings.amplification,
+        settings.low_hz,
+        settings.high_hz,
+        settings.levels,
+        record["cutoff_wavelength_px"],
+    )
+    levels = usable_levels(size, size, settings.levels)
+    work.notes.append(
+        f"{MAGNIFIED_NOTE} motion x{settings.amplification:g} in {settings.low_hz:g}-"
+        f"{settings.high_hz:g} Hz at {fps:g} fps, {levels} levels, cutoff wavelength "
+        f"{record['cutoff_wavelength_px']:g} px, over {span}"
+    )
+    return magnified[[n - first for n in numbers]]
 
 
 def _process(
@@ -197,8 +256,12 @@ def _process(
     max_side = ingestion.detection_max_side
     positions = {"onset": 0, "apex": apex_position(ingestion.frames_between_key_frames)}
 
+    settings = ingestion.magnification if ingestion.magnification.enabled else None
+
     def crop(work: _ClipWork) -> _ClipWork:
-        return _crop_clip(work, ingestion.image_size, ingestion.face_margin, ingestion.no_face)
+        return _crop_clip(
+            work, ingestion.image_size, ingestion.face_margin, ingestion.no_face, settings
+        )
 
     name = works[0].row["dataset"] if works else ""
     with ThreadPoolExecutor(max_workers=max(1, ingestion.workers)) as pool:
@@ -295,8 +358,9 @@ def _index_types(index: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].astype(str)
     for column in ("onset", "apex", "offset", "sheet_row", "frame_height", "frame_width"):
         out[column] = out[column].astype("int64")
-    for column in ("notes", "frame_files", "substitutions"):
-        out[column] = out[column].map(lambda v: [str(x) for x in v])
+    for column in ("notes", "frame_files", "substitutions", EVENT_COLUMN):
+        if column in out:
+            out[column] = out[column].map(lambda v: [str(x) for x in v])
     out["frame_numbers"] = out["frame_numbers"].map(lambda v: [int(x) for x in v])
     out["face_found"] = out["face_found"].astype(bool)
     out["detection_frame"] = out["detection_frame"].astype(str)

@@ -59,6 +59,7 @@ def build_clip_index(
         apex_on_key_frame=ingestion.apex_on_key_frame,
         missing_apex=ingestion.missing_apex,
         min_kept_fraction=ingestion.min_kept_fraction,
+        event_frames=ingestion.magnification.enabled,
     )
 
 
@@ -101,6 +102,9 @@ def summarise_ingestion(
         frames_per_clip=frames_per_clip(ingestion.frames_between_key_frames),
         image_size=ingestion.image_size,
         missing_apex=ingestion.missing_apex,
+        magnification=ingestion.magnification.record(
+            str(sheet_stats["dataset"]), ingestion.image_size
+        ),
     )
     return quarantine, summary, summary_metrics(summary)
 

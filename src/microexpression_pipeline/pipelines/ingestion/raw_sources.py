@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.pipelines.ingestion.schema import SourceSpec
 
 logger = logging.getLogger(__name__)
-
-SOURCES: tuple[str, ...] = ("samm", "casme2")
 
 
 class RawDataError(InputError, FileNotFoundError):

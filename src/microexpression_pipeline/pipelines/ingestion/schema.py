@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from microexpression_pipeline.motion.magnification import check_arguments
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -38,6 +39,55 @@ class ContactSheet(StrictSection):
     detection_clips: int = Field(default=4, ge=1, le=32)
 
 
+# How the note of a magnified clip starts (the summary counts them).
+MAGNIFIED_NOTE = "magnified:"
+
+
+class Magnification(StrictSection):
+    """Optional linear Eulerian magnification of each clip, before its frames are selected
+    (``motion.magnification.magnify``)."""
+
+    enabled: bool = False
+    # total motion factor: magnified motion = amplification x true motion (1 + alpha)
+    amplification: float = Field(default=5.0, ge=1.0, le=100.0)
+    low_hz: float = Field(default=0.5, ge=0.0)
+    high_hz: float = Field(default=12.0, gt=0.0)
+    levels: int = Field(default=4, ge=1, le=8)
+    # Wu et al.'s lambda_c as a fraction of the crop side (image_size)
+    cutoff_wavelength_fraction: float = Field(default=0.125, gt=0.0, le=1.0)
+    # frames per second of each source's recordings
+    fps: dict[Literal["samm", "casme2"], float] = Field(
+        default_factory=lambda: {"samm": 200.0, "casme2": 200.0}
+    )
+
+    @model_validator(mode="after")
+    def _valid_band(self) -> Magnification:
+        missing = sorted({"samm", "casme2"} - set(self.fps))
+        if missing:
+            raise ValueError(f"fps: give the frame rate of every source; missing {missing}")
+        for source, rate in self.fps.items():
+            try:
+                check_arguments(rate, self.amplification, self.low_hz, self.high_hz,
+                                self.levels, 1.0, where="")  # fmt: skip
+            except ValueError as exc:
+                raise ValueError(f"{exc} (fps.{source} = {rate:g})") from None
+        return self
+
+    def record(self, source: str, image_size: int) -> dict[str, Any]:
+        """What the clips of ``source`` were magnified with (``{"enabled": False}`` if off)."""
+        if not self.enabled:
+            return {"enabled": False}
+        return {
+            "enabled": True,
+            "amplification": self.amplification,
+            "low_hz": self.low_hz,
+            "high_hz": self.high_hz,
+            "levels": self.levels,
+            "cutoff_wavelength_px": self.cutoff_wavelength_fraction * image_size,
+            "fps": self.fps[source],
+        }
+
+
 class IngestionParams(StrictSection):
     """The ``ingestion`` section."""
 
@@ -59,6 +109,7 @@ class IngestionParams(StrictSection):
     known_emotions: list[str]
     corrections: list[Correction]
     contact_sheet: ContactSheet
+    magnification: Magnification = Field(default_factory=Magnification)
 
     @model_validator(mode="after")
     def _unique_corrections(self) -> IngestionParams:

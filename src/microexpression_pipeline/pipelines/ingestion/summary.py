@@ -11,6 +11,7 @@ import pandas as pd
 
 from microexpression_pipeline.pipelines.ingestion.metadata import emotion_key
 from microexpression_pipeline.pipelines.ingestion.quarantine import Reason, quarantine_table
+from microexpression_pipeline.pipelines.ingestion.schema import MAGNIFIED_NOTE
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ def ingestion_summary(
     frames_per_clip: int,
     image_size: int,
     missing_apex: str = "middle",
+    magnification: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The summary (also logged); raises if a sheet row is neither kept nor rejected."""
+    """The summary (also logged); raises if a sheet row is neither kept nor rejected.
+
+    ``magnification``: the settings the clips were magnified with (``Magnification.record``);
+    the summary adds how many kept clips were magnified (their notes say so)."""
     rejected = quarantine[quarantine["action"] == "rejected"]
     patched = quarantine[quarantine["action"] == "patched"]
     noted = quarantine[quarantine["action"] == "noted"]
@@ -68,6 +73,7 @@ def ingestion_summary(
         "face_found_rate": face_found / attempted if attempted else 0.0,
         "frames_per_clip": frames_per_clip,
         "image_size": image_size,
+        "magnification": _magnification(magnification, clip_index),
         **{key: timing[key] for key in sorted(timing)},
     }
     logger.info(
@@ -85,6 +91,15 @@ def ingestion_summary(
         timing["frames_per_second"],
     )
     return summary
+
+
+def _magnification(settings: Mapping[str, Any] | None, clip_index: pd.DataFrame) -> dict[str, Any]:
+    """The magnification settings and the number of kept clips magnified with them."""
+    if not settings or not settings.get("enabled"):
+        return {"enabled": False}
+    notes = clip_index.get("notes", pd.Series([], dtype=object))
+    done = sum(any(str(n).startswith(MAGNIFIED_NOTE) for n in clip_notes) for clip_notes in notes)
+    return {**settings, "clips_magnified": int(done)}
 
 
 def emotion_accounting(

@@ -246,6 +246,26 @@ def _cross_dataset_results(
     return blocks
 
 
+def _flow_section(sheet: str | None, meta: Mapping[str, Any] | None) -> list[rep.Block]:
+    """Examples of the flow the flow models see (SAMM), and how it was computed."""
+    if not sheet or not meta:
+        return []
+    text = (
+        f"Onset -> apex optical flow ({meta.get('method')}, computed at "
+        f"{meta.get('computed_at_px')} px, stored at {meta.get('stored_size')} px, not "
+        f"normalised) and optical strain of {meta.get('n_clips')} SAMM clips: mean flow "
+        f"magnitude {meta.get('magnitude_px', {}).get('mean', float('nan')):.3f} px, 99th "
+        f"percentile {meta.get('magnitude_px', {}).get('p99', float('nan')):.3f} px (pixels of "
+        "the stored grid). Colour: direction (hue) and magnitude (brightness), one scale for "
+        "the whole sheet."
+    )
+    return [
+        rep.heading("Flow features", 2),
+        rep.paragraph(text),
+        rep.picture("Flow contact sheet (SAMM)", sheet),
+    ]
+
+
 def write_report(
     evaluations: list[dict[str, Any]],
     board: pd.DataFrame,
@@ -255,6 +275,8 @@ def write_report(
     run_info: Mapping[str, Any],
     reporting: ReportingParams,
     accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+    flow_sheet: str | None = None,
+    flow_meta: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
     """The figures (passed on to be saved), the HTML report and the Markdown report."""
     images = {
@@ -322,6 +344,7 @@ def write_report(
                 )
             )
     blocks += accounting_blocks((accounting or {}).get("samm", {}), "SAMM")
+    blocks += _flow_section(flow_sheet, flow_meta)
     if evaluations:
         blocks.append(rep.heading("Models", 2))
         for ev in evaluations:
@@ -339,10 +362,13 @@ def report_figures(
     run_info: Mapping[str, Any],
     reporting: ReportingParams,
     accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+    flow_sheet: str | None = None,
+    flow_meta: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
-    """Draw the pictures and write the report that embeds them."""
+    """Draw the pictures and write the report that embeds them (``flow_sheet``: the SAMM flow
+    contact sheet as base64 PNG, None when the features pipeline never ran)."""
     figures = draw_figures(evaluations, board, augmentation_metas, cross_dataset)
     return write_report(
         evaluations, board, figures, augmentation_metas, cross_dataset, run_info, reporting,
-        accounting,
+        accounting, flow_sheet, flow_meta,
     )  # fmt: skip

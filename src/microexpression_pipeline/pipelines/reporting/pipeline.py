@@ -72,6 +72,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "run_info",
                     "params:reporting",
                     "reporting.test_set_accounting",
+                    "samm.flow_contact_sheet",
+                    "samm.flow_meta",
                 ],
                 ["reporting.figures", "reporting.html", "reporting.markdown"],
                 name="write_report",

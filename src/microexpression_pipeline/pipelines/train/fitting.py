@@ -1,9 +1,9 @@
 """Training and prediction for one fold: pure inputs (arrays, tables, settings) and outputs.
 
-Clips stay uint8 until the model's own input layers; ``tf.data`` gathers one batch at a time
-from the clips array (no copy of the data set, uint8 or float32, is ever made). Every call
-builds a fresh model from the seed, so no fold can start from weights that saw another fold's
-test clips.
+Clips stay uint8 (flow: float16) until the model's own input layers; ``tf.data`` gathers one
+batch at a time from the clips array (no copy of the data set, uint8 or float32, is ever
+made). Every call builds a fresh model from the seed, so no fold can start from weights that
+saw another fold's test clips.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class TrainingSpec:
     min_validation_subjects: int = 3
     balance_pool: bool = False
     drop_remainder: bool = True
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    step_decay: Mapping[str, Any] | None = None
     reduce_lr: Mapping[str, Any] = field(default_factory=dict)
     early_stopping: Mapping[str, Any] = field(default_factory=dict)
     intensity: str = "rescale"
@@ -63,6 +66,8 @@ def fresh_model(spec: TrainingSpec) -> keras.Model:
         spec.arch_params,
         spec.learning_rate,
         spec.intensity,
+        optimizer=spec.optimizer,
+        momentum=spec.momentum,
     )
 
 
@@ -75,7 +80,8 @@ def make_dataset(
     rows: np.ndarray | None = None,
     drop_remainder: bool = False,
 ) -> tf.data.Dataset:
-    """Batches of uint8 clips (or, for frame-level models, single frames) and labels.
+    """Batches of uint8 clips (for frame-level models, single frames; for flow models,
+    float16 flow fields) and labels.
 
     Sample ``i`` is ``clips[rows[i]]`` with label ``onehot[i]`` (``rows``: every clip by
     default). Only sample indices are shuffled and each batch is gathered from ``clips`` when
@@ -88,6 +94,7 @@ def make_dataset(
     labels = onehot.astype("float32")
     frames = clips.shape[1] if frame_level else 1
     sample_shape = clips.shape[2:] if frame_level else clips.shape[1:]
+    dtype = tf.as_dtype(clips.dtype)
 
     def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if frame_level:
@@ -95,7 +102,7 @@ def make_dataset(
         return clips[rows[indices]], labels[indices]
 
     def load(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        x, y = tf.numpy_function(gather, [indices], (tf.uint8, tf.float32), stateful=False)
+        x, y = tf.numpy_function(gather, [indices], (dtype, tf.float32), stateful=False)
         x.set_shape((None, *sample_shape))
         y.set_shape((None, labels.shape[1]))
         return x, y
@@ -126,6 +133,12 @@ def _callbacks(spec: TrainingSpec, has_validation: bool) -> list[keras.callbacks
                 patience=spec.reduce_lr.get("patience", 3),
                 min_lr=spec.reduce_lr.get("min_lr", 1e-4),
             )
+        )
+    if spec.step_decay:
+        every, factor = int(spec.step_decay["every_epochs"]), float(spec.step_decay["factor"])
+        start = float(spec.learning_rate)
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(lambda epoch: start * factor ** (epoch // every))
         )
     if spec.early_stopping.get("enabled", False):
         callbacks.append(

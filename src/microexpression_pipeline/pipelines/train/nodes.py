@@ -9,6 +9,7 @@ pooled within a run (one seed, one repeat) and given as mean and std over runs.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -84,7 +85,10 @@ def _spec(
         min_validation_subjects=training.min_validation_subjects,
         balance_pool=balance_pool,
         drop_remainder=training.drop_last_batch,
-        reduce_lr=training.reduce_lr.model_dump(),
+        optimizer=setting("optimizer"),
+        momentum=setting("momentum"),
+        step_decay=None if setting("step_decay") is None else setting("step_decay").model_dump(),
+        reduce_lr=setting("reduce_lr").model_dump(),
         early_stopping=training.early_stopping.model_dump(),
         intensity=training.intensity,
         verbose=training.keras_verbose,
@@ -167,12 +171,20 @@ def train_and_evaluate(
         n_training_samples=len(samples),
         clip_shape=list(clips.shape[1:]),
         transform_set=meta.get("transform_set"),
+        features=_flow_record(augmented),
         settings={k: v for k, v in plain(training).items() if k != "architectures"}
         | {"architecture": plain(training.architectures[architecture.key])},
         evaluation=plain(evaluation),
         run=dict(run_info),
     )
     return predictions, histories, final_model, final_model, metrics, summary
+
+
+def _flow_record(augmented: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
+    """How a flow training set's flow was computed (None for frame clips)."""
+    if "flow_settings" not in augmented:
+        return None
+    return json.loads(str(augmented["flow_settings"]))
 
 
 def unit_seed(seed: int, fold: int) -> int:

@@ -27,11 +27,23 @@ class EarlyStopping(StrictSection):
     patience: NonNegativeInt = 5
 
 
+class StepDecay(StrictSection):
+    """Multiply the learning rate by ``factor`` every ``every_epochs`` epochs (PyTorch's
+    StepLR, as RCN's reference training uses)."""
+
+    every_epochs: PositiveInt
+    factor: float = Field(gt=0, le=1)
+
+
 class Overrides(StrictSection):
     epochs: NonNegativeInt | None = None
     batch_size: PositiveInt | None = None
     learning_rate: float | None = Field(default=None, gt=0)
     validation_fraction: float | None = Field(default=None, ge=0, lt=1)
+    optimizer: Literal["adam", "sgd"] | None = None
+    momentum: float | None = Field(default=None, ge=0, lt=1)
+    reduce_lr: ReduceLR | None = None
+    step_decay: StepDecay | None = None
 
 
 class ArchitectureTable(StrictSection):
@@ -67,6 +79,10 @@ class TrainingParams(StrictSection):
     epochs: NonNegativeInt
     batch_size: PositiveInt
     learning_rate: float = Field(gt=0)
+    # adam | sgd (with `momentum`); `step_decay`: null or {every_epochs, factor}.
+    optimizer: Literal["adam", "sgd"] = "adam"
+    momentum: float = Field(default=0.0, ge=0, lt=1)
+    step_decay: StepDecay | None = None
     validation_fraction: float = Field(ge=0, lt=1)
     validation_split: Literal["subject", "clip"]
     min_validation_subjects: int = Field(ge=2)

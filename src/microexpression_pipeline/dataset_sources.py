@@ -1,0 +1,6 @@
+"""The datasets the pipelines ingest, each under its own catalog namespace."""
+
+from __future__ import annotations
+
+# Namespaces of the ingested sources (``samm.clips``, ``casme2.clips``, ``samm.flow``, ...).
+SOURCES: tuple[str, ...] = ("samm", "casme2")
