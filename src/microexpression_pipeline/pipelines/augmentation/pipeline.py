@@ -46,17 +46,18 @@ def _transform_set_branch(name: str) -> list[Node]:
     prefix = f"augmentation.{name}"
     tags = [a.tag for a in ARCHITECTURES.values() if a.transform_set == name]
     frames = f"{prefix}.frames" if name in FLOW_SETS else f"{prefix}.clips"
-    flow = [
-        Node(
-            flow_inputs,
-            inputs=[frames, "params:features"],
-            outputs=f"{prefix}.clips",
-            name="flow_inputs",
-            namespace=prefix,
-            tags=tags,
+    flow: list[Node] = []
+    if name in FLOW_SETS:
+        flow.append(
+            Node(
+                flow_inputs,
+                inputs=[frames, "params:features"],
+                outputs=f"{prefix}.clips",
+                name="flow_inputs",
+                namespace=prefix,
+                tags=tags,
+            )
         )
-        for _ in range(name in FLOW_SETS)
-    ]
     return [
         Node(
             _for_set(plan_samples, name),
