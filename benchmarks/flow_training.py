@@ -169,6 +169,9 @@ def loso_projection(run: Mapping[str, Any], fold_clips: int) -> dict[str, Any]:
     points = sorted((e["clips"], e["epoch_seconds"]) for e in run["epochs"].values())
     (n1, t1), (n2, t2) = points[0], points[-1]
     slope = (t2 - t1) / (n2 - n1) if n2 != n1 else t1 / n1
+    model = "a + b n"
+    if slope <= 0:  # the larger epoch was not slower (noise at tiny sizes): t proportional
+        slope, model = t2 / n2, "b n (the larger epoch was not slower)"
     fixed = max(0.0, t1 - slope * n1)
 
     def epoch(n: float) -> float:
@@ -187,6 +190,7 @@ def loso_projection(run: Mapping[str, Any], fold_clips: int) -> dict[str, Any]:
         "fits": fits,
         "mean_fit_clips": fit_n,
         "epochs": epochs,
+        "epoch_model": model,
         "epoch_fixed_seconds": fixed,
         "marginal_clips_per_second": 1 / slope if slope > 0 else None,
         "epoch_seconds_at_fold": epoch(fit_n),

@@ -67,3 +67,29 @@ def test_model_parameter_runs_exactly_one_training_node(
     assert summary["run"]["mlflow_run_id"] == run_id
     assert {"3dcnn.accuracy", "3dcnn.uf1", "3dcnn.uar"} <= metrics
     assert "input_version.augmentation.clip.clips" in tags
+
+
+FLOW = {"train_ststnet", "train_offapexnet", "train_rcn_a"}
+STUDY = {"train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_2dcnn"}
+
+
+@pytest.mark.parametrize(
+    ("model", "trained"),
+    [("ststnet", {"train_ststnet"}), ("rcn-a", {"train_rcn_a"}), ("offapexnet",
+     {"train_offapexnet"}), ("flow", FLOW), ("study", STUDY), ("3dcnn", {"train_3dcnn"})],
+)  # fmt: skip
+def test_model_runs_its_training_nodes_and_only_the_sets_they_need(model: str, trained: set):
+    """`--params model:<name>` of the default run: each flow model by its name, or the groups;
+    the flow set is augmented only for flow models, the flow features always."""
+    from kedro.framework.project import configure_project
+
+    from microexpression_pipeline.cli import selected_nodes
+
+    configure_project("microexpression_pipeline")
+    nodes = set(selected_nodes(model, []))
+    assert {n for n in nodes if n.startswith("train_")} == trained
+    assert any(n.startswith("augmentation.flow.") for n in nodes) == bool(trained & FLOW)
+    assert any(n.startswith("augmentation.clip.") for n in nodes) == bool(
+        trained & (STUDY - {"train_2dcnn"})
+    )
+    assert {"samm.compute_flow", "casme2.compute_flow", "evaluate_on_casme2"} <= nodes
