@@ -129,9 +129,12 @@ def test_strain_of_translation_is_zero() -> None:
     assert np.abs(optical_strain(flow)).max() < 1e-6
 
 
-@pytest.mark.parametrize(("component", "axis", "expected"), [(0, "x", 1.0), (0, "y", 0.5)])
+@pytest.mark.parametrize(
+    ("component", "axis", "expected"), [(0, "x", 1.0), (0, "y", 0.5**0.5), (1, "x", 0.5**0.5)]
+)
 def test_strain_of_linear_fields(component: int, axis: str, expected: float) -> None:
-    """u = a x gives strain a; the shear u = b y gives b / 2."""
+    """u = a x gives strain a; the shears u = b y and v = b x give b / sqrt(2) (the shear
+    e = b / 2 on both off-diagonals of the strain tensor)."""
     xs, ys = _grid(24)
     coefficient = 0.03
     flow = np.zeros((24, 24, 2), dtype=np.float32)
@@ -145,8 +148,24 @@ def test_strain_of_linear_fields(component: int, axis: str, expected: float) -> 
 def test_strain_combines_normal_and_shear_terms() -> None:
     xs, ys = _grid(16)
     flow = np.dstack([0.02 * xs + 0.04 * ys, 0.01 * ys + 0.06 * xs]).astype(np.float32)
-    expected = np.sqrt(0.02**2 + 0.01**2 + ((0.04 + 0.06) / 2) ** 2)
+    expected = np.sqrt(0.02**2 + 0.01**2 + (0.04 + 0.06) ** 2 / 2)
     np.testing.assert_allclose(optical_strain(flow), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("angle_deg", [30.0, 45.0, 90.0])
+def test_strain_does_not_change_when_the_field_turns(angle_deg: float) -> None:
+    """A linear field and the same motion seen turned by an angle (gradient R G R^T) have the
+    same strain: the norm of the strain tensor is rotation invariant (the form with
+    ((u_y + v_x) / 2)^2 is not: 0.055 against 0.074 at 45 degrees for this field)."""
+    xs, ys = _grid(16)
+    gradient = np.array([[0.02, 0.04], [0.06, 0.01]])  # [[u_x, u_y], [v_x, v_y]]
+    angle = np.radians(angle_deg)
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    strains = []
+    for g in (gradient, turn @ gradient @ turn.T):
+        flow = np.dstack([g[0, 0] * xs + g[0, 1] * ys, g[1, 0] * xs + g[1, 1] * ys])
+        strains.append(optical_strain(flow.astype(np.float32))[2:-2, 2:-2])
+    np.testing.assert_allclose(strains[1], strains[0], rtol=1e-5)
 
 
 def test_flow_features_scale_displacement_to_the_stored_grid(face: np.ndarray) -> None:

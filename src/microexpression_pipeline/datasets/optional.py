@@ -16,26 +16,27 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from microexpression_pipeline.datasets import atomic
+from microexpression_pipeline.datasets import atomic, npz_dataset
 
 # Also ``TensorFlowModelDataset``, built by ``__getattr__`` (it imports TensorFlow),
 # and ``FigureDataset`` (matplotlib).
-__all__ = ["CSVDataset", "JSONDataset", "ParquetDataset"]
+__all__ = ["CSVDataset", "JSONDataset", "NpzDataset", "ParquetDataset"]
 
 
 @cache
 def _optional(name: str) -> type:
-    base = getattr(atomic, name)
+    base = getattr(npz_dataset if name == "NpzDataset" else atomic, name)
 
     def load(self: Any) -> Any:
         return base.load(self) if self._exists() else None
 
-    doc = f"``atomic.{name}`` whose load returns ``None`` while no version exists."
+    doc = f"``{base.__name__}`` whose load returns ``None`` while no version exists."
     return type(name, (base,), {"load": load, "__doc__": doc, "__module__": __name__})
 
 
 CSVDataset = _optional("CSVDataset")
 JSONDataset = _optional("JSONDataset")
+NpzDataset = _optional("NpzDataset")
 ParquetDataset = _optional("ParquetDataset")
 
 

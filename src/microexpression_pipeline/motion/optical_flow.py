@@ -180,17 +180,21 @@ def dense_flow(
 
 
 def optical_strain(flow: np.ndarray) -> np.ndarray:
-    """Optical strain magnitude sqrt(u_x² + v_y² + ((u_y + v_x) / 2)²), float32 (H, W).
+    """Optical strain magnitude sqrt(u_x² + v_y² + (u_y + v_x)² / 2), float32 (H, W).
 
-    Derivatives by central differences (``np.gradient``; one-sided on the border), in
-    pixels per pixel: the strain is dimensionless and does not change with resizing.
+    The Frobenius norm of the strain tensor [[u_x, e], [e, v_y]] with the shear
+    e = (u_y + v_x) / 2 counted on both off-diagonals (2 e² = (u_y + v_x)² / 2): the form of
+    the field's strain code (``computeStrain`` of the STSTNet line of work), and invariant
+    under rotation. Derivatives by central differences (``np.gradient``; one-sided on the
+    border), in pixels per pixel: the strain is dimensionless and does not change with
+    resizing.
     """
     flow = np.asarray(flow, dtype=np.float64)
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f"flow must be (H, W, 2); got {flow.shape}.")
     u_y, u_x = np.gradient(flow[..., 0])
     v_y, v_x = np.gradient(flow[..., 1])
-    return np.sqrt(u_x**2 + v_y**2 + ((u_y + v_x) / 2) ** 2).astype(np.float32)
+    return np.sqrt(u_x**2 + v_y**2 + (u_y + v_x) ** 2 / 2).astype(np.float32)
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:

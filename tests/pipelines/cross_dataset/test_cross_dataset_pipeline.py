@@ -61,20 +61,22 @@ def _fake_predict(model, clips, batch_size):
     return model.probabilities(clips)
 
 
-def _run(mode: str, trained: dict) -> dict:
+def _run(mode: str, trained: dict, flow: str = "made") -> dict:
     """Run the pipeline on the CASME II sample with the given training outputs of ``mode``
-    (``train_<key>_<output>``; every other one never trained)."""
+    (``train_<key>_<output>``; every other one never trained). ``flow``: ``made`` for these
+    clips, ``stale`` (made for clips ingested before) or ``never`` made."""
     clips = np.stack([np.full((5, 8, 8), 230 if b else 20, np.uint8) for b in BRIGHT])
     clip_ids = np.array([f"sub01_EP{i:02d}" for i in range(len(EMOTIONS))])
     index = pd.DataFrame(
         {"subject": ["sub01"] * 4 + ["sub02"] * 4, "clip_id": clip_ids, "emotion": EMOTIONS}
     )
     # The flow the flow models see, as bright or dark as the clip (the stand-in reads it).
-    flow = np.stack([np.full((4, 4, 3), 230 if b else 20, np.float16) for b in BRIGHT])
+    fields = np.stack([np.full((4, 4, 3), 230 if b else 20, np.float16) for b in BRIGHT])
+    flow_ids = clip_ids if flow == "made" else clip_ids[::-1]
     data = {
         "casme2.clips": {"clips": clips, "clip_ids": clip_ids},
         "casme2.clip_index": index,
-        "casme2.flow": {"flow": flow, "clip_ids": clip_ids},
+        "casme2.flow": None if flow == "never" else {"flow": fields, "clip_ids": flow_ids},
         "casme2.flow_meta": {"method": "tvl1", "fingerprint": "tvl1-28"},
         "params:cross_dataset": CrossDatasetParams.model_validate(
             {
@@ -113,9 +115,8 @@ def _run(mode: str, trained: dict) -> dict:
     }
 
 
-@pytest.fixture
-def outputs(monkeypatch):
-    monkeypatch.setattr(nodes, "predict", _fake_predict)
+def _trained() -> dict:
+    """A 3D CNN, a ConvLSTM2D whose input does not fit, and two flow models of binary."""
     summary = {
         "architecture": "3dcnn",
         "classes": CLASSES,
@@ -130,23 +131,26 @@ def outputs(monkeypatch):
     training_predictions = pd.DataFrame(
         {"true_label": ["negative"] * 5 + ["positive"] * 2, "repeat": 0}
     )
-    yield _run(
-        "binary",
-        {
-            "train_3dcnn_model": BrightnessModel((5, 8, 8)),
-            "train_3dcnn_summary": summary,
-            "train_3dcnn_predictions": training_predictions,
-            # A model whose input does not fit the CASME II clips.
-            "train_convlstm2d_model": BrightnessModel((9, 8, 8)),
-            "train_convlstm2d_summary": summary,
-            # Flow models: one trained on flow made as casme2.flow was, one on other flow.
-            "train_ststnet_model": BrightnessModel((4, 4, 3)),
-            "train_ststnet_summary": {**summary, "features": {"fingerprint": "tvl1-28"}},
-            "train_ststnet_predictions": training_predictions,
-            "train_offapexnet_model": BrightnessModel((4, 4, 3)),
-            "train_offapexnet_summary": {**summary, "features": {"fingerprint": "dis-28"}},
-        },
-    )
+    return {
+        "train_3dcnn_model": BrightnessModel((5, 8, 8)),
+        "train_3dcnn_summary": summary,
+        "train_3dcnn_predictions": training_predictions,
+        # A model whose input does not fit the CASME II clips.
+        "train_convlstm2d_model": BrightnessModel((9, 8, 8)),
+        "train_convlstm2d_summary": summary,
+        # Flow models: one trained on flow made as casme2.flow was, one on other flow.
+        "train_ststnet_model": BrightnessModel((4, 4, 3)),
+        "train_ststnet_summary": {**summary, "features": {"fingerprint": "tvl1-28"}},
+        "train_ststnet_predictions": training_predictions,
+        "train_offapexnet_model": BrightnessModel((4, 4, 3)),
+        "train_offapexnet_summary": {**summary, "features": {"fingerprint": "dis-28"}},
+    }
+
+
+@pytest.fixture
+def outputs(monkeypatch):
+    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    yield _run("binary", _trained())
     plt.close("all")
 
 
@@ -193,6 +197,21 @@ def test_flow_models_get_casme2_flow_made_as_their_training_flow(outputs):
     assert models["offapexnet"]["status"] == "skipped"
     assert "casme2.flow was made with tvl1-28" in models["offapexnet"]["reason"]
     assert "--pipeline=features" in models["offapexnet"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("flow", "reason"),
+    [("never", "no casme2.flow saved yet"), ("stale", "casme2.flow is not row-aligned")],
+)
+def test_flow_never_made_or_stale_skips_only_the_flow_models(monkeypatch, flow, reason):
+    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    models = _run("binary", _trained(), flow=flow)["cross_dataset.summary"]["models"]
+    assert models["3dcnn"]["status"] == "evaluated"
+    for slug in ("ststnet", "offapexnet"):
+        assert models[slug]["status"] == "skipped"
+        assert models[slug]["reason"].startswith(reason)
+        assert "kedro run --pipeline=features" in models[slug]["reason"]
+    plt.close("all")
 
 
 def test_summary_records_mapping_counts_and_provenance(outputs):

@@ -253,3 +253,22 @@ def test_shipped_settings_learn_a_movement(augmented_set, tiny_training) -> None
     training = {**tiny_training, "epochs": 6}
     summary = _run(_catalog(augmented, samples, training), "3dcnn")["summary"]
     assert summary["metrics"]["uar"] >= 0.9
+
+
+def test_flow_models_keep_the_last_batch_and_one_schedule_sets_the_rate(shipped_params) -> None:
+    from microexpression_pipeline.pipelines.train.nodes import _spec
+
+    training = TrainingParams.model_validate(shipped_params["training"])
+    classes = ("negative", "positive")
+    assert _spec(get("ststnet"), (28, 28, 3), classes, training).drop_remainder is False
+    assert _spec(get("3dcnn"), (9, 32, 32), classes, training).drop_remainder is True
+    both = dict(shipped_params["training"])
+    block = dict(both["architectures"]["rcn_a"])
+    block["overrides"] = {**block["overrides"], "step_decay": {"every_epochs": 10, "factor": 0.5},
+                          "reduce_lr": {**both["reduce_lr"], "enabled": True}}  # fmt: skip
+    both["architectures"] = {**both["architectures"], "rcn_a": block}
+    with pytest.raises(ValueError, match=r"training\.architectures\.rcn_a: step_decay and red"):
+        _spec(get("rcn-a"), (28, 28, 3), classes, TrainingParams.model_validate(both))
+    block["overrides"]["reduce_lr"] = {**both["reduce_lr"], "enabled": False}
+    spec = _spec(get("rcn-a"), (28, 28, 3), classes, TrainingParams.model_validate(both))
+    assert spec.step_decay == {"every_epochs": 10, "factor": 0.5}

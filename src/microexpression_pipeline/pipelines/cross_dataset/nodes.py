@@ -38,8 +38,21 @@ def _expected_shape(model: Any, clip_shape: tuple[int, ...]) -> str | None:
     return None
 
 
-def _flow_mismatch(training: Mapping[str, Any], flow_meta: Mapping[str, Any] | None) -> str | None:
-    """Why the CASME II flow is not what the model was trained on (None when it is)."""
+def _flow_mismatch(
+    training: Mapping[str, Any],
+    flow: Mapping[str, np.ndarray] | None,
+    flow_meta: Mapping[str, Any] | None,
+    clip_ids: list[str],
+) -> str | None:
+    """Why the CASME II flow cannot be given to a flow model (None when it can): never
+    computed, computed for other clips, or with other settings than the model's training."""
+    if flow is None:
+        return "no casme2.flow saved yet; run kedro run --pipeline=features"
+    if [str(c) for c in flow["clip_ids"]] != clip_ids:
+        return (
+            "casme2.flow is not row-aligned with casme2.clip_index (CASME II was ingested "
+            "again since); run kedro run --pipeline=features"
+        )
     trained_on = (training.get("features") or {}).get("fingerprint")
     made_with = (flow_meta or {}).get("fingerprint")
     if trained_on is None or made_with != trained_on:
@@ -53,7 +66,7 @@ def _flow_mismatch(training: Mapping[str, Any], flow_meta: Mapping[str, Any] | N
 def evaluate_on_casme2(
     clips: Mapping[str, np.ndarray],
     clip_index: pd.DataFrame,
-    flow: Mapping[str, np.ndarray],
+    flow: Mapping[str, np.ndarray] | None,
     flow_meta: Mapping[str, Any] | None,
     params: CrossDatasetParams,
     data_source: str,
@@ -71,16 +84,13 @@ def evaluate_on_casme2(
     mapping = {cls: list(labels) for cls, labels in params.label_mappings.get(mode, {}).items()}
     classes = list(mapping)
     ids = clip_index["clip_id"].astype(str).tolist()
-    for name, payload in (("casme2.clips", clips), ("casme2.flow", flow)):
-        if [str(c) for c in payload["clip_ids"]] != ids:
-            raise ValueError(
-                f"{name} and casme2.clip_index are not row-aligned; re-run ingestion and features"
-            )
+    if [str(c) for c in clips["clip_ids"]] != ids:
+        raise ValueError("casme2.clips and casme2.clip_index are not row-aligned; re-run ingestion")
     labels = map_labels(clip_index["emotion"], mapping)
     kept = labels.notna().to_numpy()
     table = clip_index.loc[kept, ["subject", "clip_id", "emotion"]].reset_index(drop=True)
     table["true_label"] = labels[kept].to_numpy()
-    inputs = {"frames": clips["clips"][kept], "flow": flow["flow"][kept]}
+    casme2_clips = clips["clips"][kept]
     left_out = clip_index.loc[~kept, "emotion"].astype(str).str.lower().value_counts()
 
     summary: dict[str, Any] = {
@@ -114,14 +124,13 @@ def evaluate_on_casme2(
         if model_classes != classes:
             entry |= {"status": "skipped", "reason": f"model classes {model_classes} != {classes}"}
             continue
-        sees_flow = ARCHITECTURES[slug].sees == "flow"
-        data = inputs["flow" if sees_flow else "frames"]
-        if not len(data):
+        if not len(casme2_clips):
             entry |= {"status": "skipped", "reason": "no CASME II clip maps to a class"}
             continue
-        mismatch = (_flow_mismatch(training, flow_meta) if sees_flow else None) or _expected_shape(
-            model, data.shape[1:]
-        )
+        sees_flow = ARCHITECTURES[slug].sees == "flow"
+        mismatch = _flow_mismatch(training, flow, flow_meta, ids) if sees_flow else None
+        data = flow["flow"][kept] if sees_flow and mismatch is None else casme2_clips
+        mismatch = mismatch or _expected_shape(model, data.shape[1:])
         if mismatch:
             entry |= {"status": "skipped", "reason": mismatch}
             continue

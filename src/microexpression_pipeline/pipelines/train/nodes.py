@@ -72,6 +72,12 @@ def _spec(
         override = getattr(block.overrides, name)
         return getattr(training, name) if override is None else override
 
+    if setting("step_decay") is not None and setting("reduce_lr").enabled:
+        raise ValueError(
+            f"training.architectures.{architecture.key}: step_decay and reduce_lr both set the "
+            "learning rate; disable one (e.g. overrides.reduce_lr.enabled: false)"
+        )
+
     return TrainingSpec(
         architecture=architecture,
         shape=shape,
@@ -84,7 +90,7 @@ def _spec(
         validation_split=training.validation_split,
         min_validation_subjects=training.min_validation_subjects,
         balance_pool=balance_pool,
-        drop_remainder=training.drop_last_batch,
+        drop_remainder=setting("drop_last_batch"),
         optimizer=setting("optimizer"),
         momentum=setting("momentum"),
         step_decay=None if setting("step_decay") is None else setting("step_decay").model_dump(),

@@ -44,6 +44,7 @@ class Overrides(StrictSection):
     momentum: float | None = Field(default=None, ge=0, lt=1)
     reduce_lr: ReduceLR | None = None
     step_decay: StepDecay | None = None
+    drop_last_batch: bool | None = None
 
 
 class ArchitectureTable(StrictSection):
