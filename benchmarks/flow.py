@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.flow_training import (
-    REFERENCES,
     SAMM_CLIPS,
     SAMM_SUBJECTS,
     run_training_task,
@@ -136,7 +135,7 @@ def run(
     clip_index: pd.DataFrame,
     ingestion: Mapping[str, Any],
     params: Mapping[str, Any],
-    study: Mapping[str, Any] | None,
+    study: Mapping[str, Any],
     profile: Any,
     seed: int,
     folder: Path,
@@ -174,7 +173,6 @@ def run(
             "clips_per_second": frames_per_s / 2 if frames_per_s else None,
         },
         "training": training,
-        "references": REFERENCES,
         "samm": {"clips": SAMM_CLIPS, "subjects": SAMM_SUBJECTS},
     }
 

@@ -54,8 +54,8 @@ def flow_md(section: Mapping[str, Any] | None) -> list[str]:
         f"Flow models on random float16 28x28x3 flow fields ({training['n_classes']} classes) "
         "through the project's input pipeline, op determinism "
         f"{'on' if training['deterministic'] else 'off'}, validation off, no augmentation; "
-        f"`sample`: conf/base's settings, `reference`: the references' (STSTNet, OFF-ApexNet "
-        "(MEB), RCN-A papers' code). An epoch's time measured at "
+        "`sample`: conf/base's settings, `reference`: conf/real's, the references' (STSTNet, "
+        "OFF-ApexNet (MEB), RCN-A papers' code). An epoch's time measured at "
         f"{small} and {large} clips: t(n) = a + b n. Projected LOSO on SAMM-sized data: "
         f"{samm['clips']} clips, {samm['subjects']} subjects -> {samm['subjects']} folds + 1 "
         "final fit, E epochs each: 30 x fit overhead (build, first-epoch tracing, first "
@@ -102,6 +102,4 @@ def flow_md(section: Mapping[str, Any] | None) -> list[str]:
         ],
         rows,
     )
-    if training.get("conf_real_differs"):
-        out += [f"conf/real differs from the references: {training['conf_real_differs']}", ""]
     return out

@@ -26,23 +26,6 @@ import numpy as np
 from benchmarks.subprocesses import jsonable, run_worker
 from benchmarks.timing import log, timed
 
-# The references' training settings (no augmentation, no validation share in any of them).
-REFERENCES: dict[str, dict[str, Any]] = {
-    # christy1206/STSTNet main.py: Adam, learning rate 5e-5, batches of 256, 800 epochs.
-    "ststnet": {"optimizer": "adam", "learning_rate": 5e-5, "batch_size": 256, "epochs": 800},
-    # MEB (tvaranka/meb) OFF-ApexNet: Adam, learning rate 1e-4, batches of 32, 3000 epochs.
-    "offapexnet": {"optimizer": "adam", "learning_rate": 1e-4, "batch_size": 32, "epochs": 3000},
-    # xiazhaoqiang/ParameterFreeRCNs-MicroExpressionRec ModelTrain_Final.py: SGD with momentum
-    # 0.9, learning rate 5e-4 halved every 10 epochs, batches of 64, 100 epochs.
-    "rcn_a": {
-        "optimizer": "sgd",
-        "momentum": 0.9,
-        "learning_rate": 5e-4,
-        "step_decay": {"every_epochs": 10, "factor": 0.5},
-        "batch_size": 64,
-        "epochs": 100,
-    },
-}
 # SAMM (CASME-style 5-class LOSO in the references): 159 clips of 29 subjects.
 SAMM_CLIPS, SAMM_SUBJECTS = 159, 29
 FLOW_SHAPE = (28, 28, 3)
@@ -51,14 +34,14 @@ PREDICT_CLIPS = 6  # a LOSO fold's test subject: ~159 / 29 clips
 
 
 def _training_params(
-    training: Mapping[str, Any], architecture: str, setting: str
+    training: Mapping[str, Any], architecture: str, setting: str, references: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``training`` with the architecture's overrides of ``setting`` (the sample's as
-    configured; the references' from ``REFERENCES``), validation off."""
+    """``training`` with the architecture's overrides of ``setting`` (the sample's, conf/base;
+    the references', ``references``: conf/real's overrides), validation off."""
     block = dict(training["architectures"][architecture])
     overrides = dict(block.get("overrides") or {})
     if setting == "reference":
-        overrides.update(REFERENCES[architecture])
+        overrides.update(references[architecture])
     overrides["validation_fraction"] = 0.0
     return {
         **training,
@@ -85,7 +68,7 @@ def _fit_measure(task: Mapping[str, Any], architecture: str, setting: str) -> di
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
 
     training = TrainingParams.model_validate(
-        _training_params(task["training"], architecture, setting)
+        _training_params(task["training"], architecture, setting, task["references"])
     )
     classes = tuple(f"c{i}" for i in range(int(task["n_classes"])))
     spec = _spec(get(architecture), FLOW_SHAPE, classes, training)
@@ -204,9 +187,15 @@ def loso_projection(run: Mapping[str, Any], fold_clips: int) -> dict[str, Any]:
     }
 
 
+def reference_overrides(study: Mapping[str, Any], architectures: tuple[str, ...]) -> dict:
+    """The references' training settings: each flow model's overrides in conf/real."""
+    blocks = study["training"]["architectures"]
+    return {a: jsonable((blocks.get(a) or {}).get("overrides") or {}) for a in architectures}
+
+
 def training_rates(
     params: Mapping[str, Any],
-    study: Mapping[str, Any] | None,
+    study: Mapping[str, Any],
     architectures: tuple[str, ...],
     sizes: tuple[int, int],
     seconds: float,
@@ -217,6 +206,7 @@ def training_rates(
     training = jsonable(params["training"])
     task = {
         "training": training,
+        "references": reference_overrides(study, architectures),
         "architectures": list(architectures),
         "settings": list(SETTINGS),
         "sizes": list(sizes),
@@ -233,16 +223,10 @@ def training_rates(
     for run in done["runs"]:
         key = f"{run['architecture']}/{run['setting']}"
         out[key] = {**run, "loso": loso_projection(run, sizes[0])}
-    agree = {}
-    if study:
-        for a in architectures:
-            real = ((study["training"]["architectures"].get(a) or {}).get("overrides")) or {}
-            ref = REFERENCES[a]
-            agree[a] = {k: real[k] for k in ref if k in real and real[k] != ref[k]}
     return {
         "deterministic": task["deterministic"],
         "n_classes": task["n_classes"],
         "sizes": list(sizes),
         "runs": out,
-        "conf_real_differs": {a: d for a, d in agree.items() if d},
+        "references": task["references"],
     }

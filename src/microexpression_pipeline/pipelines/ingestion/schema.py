@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.motion.magnification import check_arguments
 from microexpression_pipeline.parameters import StrictSection
 
@@ -55,16 +56,18 @@ class Magnification(StrictSection):
     levels: int = Field(default=4, ge=1, le=8)
     # Wu et al.'s lambda_c as a fraction of the crop side (image_size)
     cutoff_wavelength_fraction: float = Field(default=0.125, gt=0.0, le=1.0)
-    # frames per second of each source's recordings
-    fps: dict[Literal["samm", "casme2"], float] = Field(
-        default_factory=lambda: {"samm": 200.0, "casme2": 200.0}
-    )
+    # frames per second of each source's recordings (every one of SOURCES)
+    fps: dict[str, float] = Field(default_factory=lambda: {"samm": 200.0, "casme2": 200.0})
 
     @model_validator(mode="after")
     def _valid_band(self) -> Magnification:
-        missing = sorted({"samm", "casme2"} - set(self.fps))
-        if missing:
-            raise ValueError(f"fps: give the frame rate of every source; missing {missing}")
+        missing = sorted(set(SOURCES) - set(self.fps))
+        unknown = sorted(set(self.fps) - set(SOURCES))
+        if missing or unknown:
+            raise ValueError(
+                f"fps: give the frame rate of every source ({', '.join(SOURCES)}); "
+                f"missing {missing}, not a source {unknown}"
+            )
         for source, rate in self.fps.items():
             try:
                 check_arguments(rate, self.amplification, self.low_hz, self.high_hz,
