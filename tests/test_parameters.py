@@ -65,9 +65,13 @@ def test_every_node_section_is_typed_for_kedros_validation() -> None:
 
     found = TypeExtractor(register_pipelines()).extract_types_from_pipelines()
     assert {name: schema.section for name, schema in found.items()} == {
-        name: name
-        for name in (
-            "augmentation", "cross_dataset", "evaluation", "features",
-            "ingestion", "reporting", "synthetic", "training",
-        )
+        **{
+            name: name
+            for name in (
+                "augmentation", "cross_dataset", "evaluation", "features", "ingestion",
+                "reporting", "synthetic", "training", "megc2019.composite", "megc2019.references",
+            )
+        },
+        # the MEGC 2019 pipeline's train nodes: one evaluation section per protocol
+        **{f"megc2019.evaluation.{p}": "evaluation" for p in ("loso", "lodo", "holdout")},
     }  # fmt: skip

@@ -77,8 +77,11 @@ def split_params(ctx: click.Context, param: click.Parameter, value: Any) -> dict
     return OmegaConf.to_container(OmegaConf.from_dotlist(normalised))
 
 
-def _configured_model(env: str | None, conf_source: str | None, params: dict[str, Any]) -> str:
-    """The ``model`` parameter this run will have (``--params`` over the configuration)."""
+def _configured_model(
+    env: str | None, conf_source: str | None, params: dict[str, Any], pipelines: list[str]
+) -> str:
+    """The ``model`` parameter this run will have (``--params`` over the configuration); a
+    run of the ``megc2019`` pipeline alone defaults to ``megc2019.model``."""
     if "model" in params:
         return str(params["model"])
     from kedro.framework.project import settings
@@ -91,7 +94,10 @@ def _configured_model(env: str | None, conf_source: str | None, params: dict[str
         runtime_params=params,
         **settings.CONFIG_LOADER_ARGS,
     )
-    return str(loader["parameters"].get("model", "all"))
+    parameters = loader["parameters"]
+    if pipelines == ["megc2019"]:
+        return str((parameters.get("megc2019") or {}).get("model", "flow"))
+    return str(parameters.get("model", "all"))
 
 
 def selected_nodes(
@@ -248,8 +254,12 @@ def _project_run_command() -> click.Command:
     def callback(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
         since = datetime.now(UTC)
         try:
-            model = _configured_model(kwargs["env"], kwargs["conf_source"], kwargs["params"])
             names = kwargs["pipelines"] or ([kwargs["pipeline"]] if kwargs["pipeline"] else [])
+            model = _configured_model(
+                kwargs["env"], kwargs["conf_source"], kwargs["params"], list(names)
+            )
+            if list(names) == ["megc2019"]:  # its default model is the run's model
+                kwargs["params"] = {**kwargs["params"], "model": model}
             nodes = selected_nodes(model, list(names), list(kwargs["node_names"]) or None)
             if nodes is not None:
                 kwargs["node_names"] = nodes

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-# Namespaces of the ingested sources (``samm.clips``, ``casme2.clips``, ``samm.flow``, ...).
-SOURCES: tuple[str, ...] = ("samm", "casme2")
+# Namespaces of the ingested sources (``samm.clips``, ``casme2.clips``, ``smic.flow``, ...).
+SOURCES: tuple[str, ...] = ("samm", "casme2", "smic")

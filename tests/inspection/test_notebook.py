@@ -19,6 +19,7 @@ NOTEBOOK = PROJECT_ROOT / "notebooks" / "explore_results.ipynb"
 TINY_SAMPLE = (
     "synthetic.size:0.2,synthetic.width:128,synthetic.height:96,"
     "synthetic.casme2_width:128,synthetic.casme2_height:96,"
+    "synthetic.smic_width:128,synthetic.smic_height:96,"
     "synthetic.onset_to_offset_frames:[6,8],synthetic.margin_frames:[1,2],seed:7,"
     "ingestion.image_size:32,ingestion.sources.synthetic.casme2.enabled:false"
 )

@@ -186,3 +186,56 @@ def test_learns_a_separable_toy_set(key: str) -> None:
     accuracy = float((predicted == y_test).mean())
     print(f"{key} toy accuracy {accuracy:.3f}")
     assert accuracy >= 0.8
+
+
+def test_ststnet_merged_streams_equal_the_three_streams() -> None:
+    """STSTNet's one 16-filter convolution is its three streams of 3, 5 and 8 filters: the
+    reference's layout (per stream conv -> ReLU -> BatchNorm -> MaxPool -> Dropout, then
+    concatenated), given the same weights, gives the same outputs, in inference and training
+    (dropout off)."""
+    from keras import layers
+
+    from microexpression_pipeline.models.flow_nets import (
+        torch_batch_norm,
+        torch_conv,
+        torch_max_pool,
+    )
+
+    sizes = StstnetSizes(dropout=0.0)
+    merged = build_ststnet(SHAPE, 3, sizes, "rescale")
+    flow, x = flow_input(SHAPE, sizes.input_normalisation)
+    streams, convs, norms = [], [], []
+    for filters in sizes.filters:
+        s = torch_conv(x, filters, 3, 2, "reference")
+        convs.append(s._keras_history.operation)
+        norm = torch_batch_norm()
+        norms.append(norm)
+        s = torch_max_pool(norm(layers.ReLU()(s)), 3, 3, 1)
+        streams.append(s)
+    s = layers.Flatten()(layers.AveragePooling2D(2)(layers.Concatenate()(streams)))
+    dense = layers.Dense(3, activation="softmax")
+    reference = keras.Model(flow, dense(s))
+
+    rng = np.random.default_rng(5)
+    (conv,) = [layer for layer in merged.layers if isinstance(layer, layers.Conv2D)]
+    (norm,) = [layer for layer in merged.layers if isinstance(layer, layers.BatchNormalization)]
+    (out,) = [layer for layer in merged.layers if isinstance(layer, layers.Dense)]
+    kernel = rng.normal(size=(3, 3, 3, 16)).astype("float32")
+    bias = rng.normal(size=16).astype("float32")
+    stats = [rng.uniform(0.5, 1.5, 16).astype("float32") for _ in range(4)]  # g, b, mean, var
+    conv.set_weights([kernel, bias])
+    norm.set_weights(stats)
+    out.set_weights([w + 0.1 for w in out.get_weights()])
+    start = 0
+    for layer, bn, filters in zip(convs, norms, sizes.filters, strict=True):
+        part = slice(start, start + filters)
+        layer.set_weights([kernel[..., part], bias[part]])
+        bn.set_weights([w[part] for w in stats])
+        start += filters
+    dense.set_weights(out.get_weights())
+    assert _counts(merged) == _counts(reference)
+    data = rng.normal(size=(6, *SHAPE)).astype("float32")
+    np.testing.assert_allclose(merged(data, training=False), reference(data, training=False),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(merged(data, training=True), reference(data, training=True),
+                               rtol=1e-4, atol=1e-5)  # fmt: skip

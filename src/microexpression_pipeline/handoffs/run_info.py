@@ -59,13 +59,20 @@ class RunInfoHook:
         names = run_params.get("pipeline_names") or ["__default__"]
         pipeline_label = "+".join("default" if n == "__default__" else n for n in names)
         evaluation = params.get("evaluation") or {}
+        mode, protocol = params.get("mode"), evaluation.get("protocol")
+        if names == ["megc2019"]:  # the benchmark has its own mode and protocols
+            benchmark = params.get("megc2019") or {}
+            mode = benchmark.get("mode", mode)
+            protocol = "+".join(
+                str(e.get("protocol")) for e in (benchmark.get("evaluation") or {}).values()
+            )
         info: dict[str, Any] = {
             "pipeline": pipeline_label,
             "kedro_session_id": run_params.get("run_id"),
             "data_source": params.get("data_source"),
-            "mode": params.get("mode"),
+            "mode": mode,
             "model": params.get("model"),
-            "protocol": evaluation.get("protocol"),
+            "protocol": protocol,
             "input_versions": input_versions(pipeline, catalog),
             "mlflow_run_id": None,
             "mlflow_tracking_uri": None,

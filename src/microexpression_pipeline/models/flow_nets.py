@@ -115,18 +115,22 @@ def build_ststnet(
     flattens (h, w, c), PyTorch (c, h, w) (a permutation of the linear layer's inputs);
     ``minmax`` normalises to [0, 1], the authors feed 8-bit min-max flow images as 0..255.
     ``intensity`` is ignored: flow models take flow.
+
+    The three streams are computed as one: they convolve the same input with the same kernel
+    size and padding, and everything after the convolution (ReLU, batch norm, max-pool,
+    element-wise dropout) acts on each channel alone, so one convolution of 3 + 5 + 8 filters
+    followed by the same layers is the same function with the same parameters, their
+    concatenation in order (``tests/models/test_flow_models.py`` checks this against the
+    three-stream form), in half the time per epoch.
     """
     del intensity
     flow, x = flow_input(shape, sizes.input_normalisation)
-    streams = []
-    for filters in sizes.filters:
-        s = torch_conv(x, filters, sizes.kernel, sizes.conv_padding, sizes.initializer)
-        s = layers.ReLU()(s)
-        if sizes.batch_norm:
-            s = torch_batch_norm()(s)
-        s = torch_max_pool(s, sizes.pool, sizes.pool_stride, sizes.pool_padding)
-        streams.append(layers.Dropout(sizes.dropout)(s))
-    x = layers.Concatenate()(streams) if len(streams) > 1 else streams[0]
+    x = torch_conv(x, sum(sizes.filters), sizes.kernel, sizes.conv_padding, sizes.initializer)
+    x = layers.ReLU()(x)
+    if sizes.batch_norm:
+        x = torch_batch_norm()(x)
+    x = torch_max_pool(x, sizes.pool, sizes.pool_stride, sizes.pool_padding)
+    x = layers.Dropout(sizes.dropout)(x)
     x = layers.AveragePooling2D(sizes.avg_pool)(x)
     x = layers.Flatten()(x)
     return keras.Model(flow, _probabilities(x, n_classes, sizes.initializer), name="ststnet")

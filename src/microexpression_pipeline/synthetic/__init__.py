@@ -1,4 +1,4 @@
-"""Synthetic micro-expression data in SAMM's and CASME II's exact on-disk formats."""
+"""Synthetic micro-expression data in SAMM's, CASME II's and SMIC-HS's exact on-disk formats."""
 
 from microexpression_pipeline.synthetic.generator import (
     ForeignFolderError,

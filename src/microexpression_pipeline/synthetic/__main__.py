@@ -1,6 +1,6 @@
 """Command line: ``python -m microexpression_pipeline.synthetic --out DIR [options]``.
 
-Writes the synthetic SAMM + CASME II sample with the default settings (those of
+Writes the synthetic SAMM + CASME II + SMIC-HS sample with the default settings (those of
 conf/base/parameters_synthetic.yml) unless overridden here, then prints its summary as JSON.
 """
 

@@ -20,6 +20,8 @@ from microexpression_pipeline.synthetic.sheets import write_xlsx
 ROOT = "CASME2/CASME2_RAW_selected"
 SHEET = "CASME2/CASME2-coding-20140508.xlsx"
 FACE_FRACTION = 0.48
+FPS = 200
+COLOUR = False  # grayscale frames
 SUBJECTS = tuple(range(1, 27))
 CLASS_COUNTS = {
     "happiness": 32,
@@ -30,6 +32,16 @@ CLASS_COUNTS = {
     "sadness": 7,
     "others": 99,
 }
+# MEGC 2019's composite, as meb's ``Megc`` dataset builds it: CASME II's labels in its three
+# classes (fear, sadness and others are left out), and three clips it drops as known bad
+# samples. Subjects 10 and 18 have only clips outside those classes, so the composite's CASME II
+# part mirrors MEGC 2019's at size 1: 145 clips (negative 88, positive 32, surprise 25) from 24
+# subjects.
+MEGC_CLASSES = {"disgust": "negative", "repression": "negative", "happiness": "positive",
+                "surprise": "surprise"}  # fmt: skip
+OUTSIDE_MEGC = (10, 18)
+EXCLUDED_FROM_MEGC = ((4, "EP12_01f", "disgust"), (5, "EP12_03f", "disgust"),
+                      (24, "EP02_07", "others"))  # fmt: skip
 ACTION_UNITS = {
     "happiness": ("12", "6+12", "R12", "12+15"),
     "surprise": ("1+2", "R1+R2", "1+2+25", "5"),
@@ -47,17 +59,29 @@ N_UNLISTED_APEX = 2
 
 
 def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipSpec]:
-    """CASME II's class mix and subjects scaled by ``size``; frames from onset to offset."""
+    """CASME II's class mix and subjects scaled by ``size``; frames from onset to offset.
+
+    Mirrors MEGC 2019's composite where the subjects concerned are picked: the three clips
+    of ``EXCLUDED_FROM_MEGC`` exist, subjects 10 and 18 get only clips outside its classes,
+    every other subject at least one clip of them.
+    """
     subjects = pick_subjects(SUBJECTS, render.size)
-    taken: set[tuple[int, str]] = set()
+    counts = scaled_counts(CLASS_COUNTS, render.size)
+    fixed = []
+    for subject, clip_id, emotion in EXCLUDED_FROM_MEGC:
+        if subject in subjects and counts[emotion] > 1:
+            counts[emotion] -= 1
+            fixed.append((subject, emotion, clip_id))
+    labelled = labelled_clips(rng, counts, subjects, composite=MEGC_CLASSES, outside=OUTSIDE_MEGC)
+    taken = {(subject, clip_id.removesuffix("f")) for subject, _, clip_id in fixed}
     clips = []
-    for subject, emotion in labelled_clips(rng, scaled_counts(CLASS_COUNTS, render.size), subjects):
-        while True:
+    for subject, emotion, given in [*fixed, *((s, e, None) for s, e in labelled)]:
+        clip_id = given
+        while clip_id is None:
             episode = f"EP{int(rng.integers(1, 20)):02d}_{int(rng.integers(1, 11)):02d}"
             if (subject, episode) not in taken:
-                break
-        taken.add((subject, episode))
-        clip_id = episode + ("f" if rng.random() < 0.4 else "")
+                taken.add((subject, episode))
+                clip_id = episode + ("f" if rng.random() < 0.4 else "")
         length = int(rng.integers(render.onset_to_offset[0], render.onset_to_offset[1] + 1))
         onset = int(rng.integers(1, 300))
         offset = onset + length - 1

@@ -103,8 +103,13 @@ def render_clip(
     jpeg_quality: int,
     frame_scale: float,
 ) -> int:
-    """Write every frame of ``clip`` as a grayscale JPEG; return how many blinks it shows."""
-    height, width = subject.image.shape
+    """Write every frame of ``clip``; return how many blinks it shows.
+
+    The format follows ``frame_path``'s suffix (``.jpg``: JPEG at ``jpeg_quality``; ``.bmp``)
+    and the channels the subject's (gray or BGR colour); sensor noise is drawn per channel.
+    """
+    height, width = subject.image.shape[:2]
+    channels = subject.image.size // (height * width)
     frames = np.arange(clip.first, clip.last + 1)
     au = expression_profile(frames, clip.onset, clip.apex, clip.offset) * clip.intensity
     au_field = displacement_field(
@@ -128,9 +133,11 @@ def render_clip(
         for field in (au_field, lid_field)
         for axis in (0, 1)
     )
-    noise_pool = rng.normal(0.0, noise_sigma, 2 * height * width + 1).astype(np.float32)
-    offsets = rng.integers(0, height * width, len(frames))
-    params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
+    values = height * width * channels
+    noise_pool = rng.normal(0.0, noise_sigma, 2 * values + 1).astype(np.float32)
+    offsets = rng.integers(0, values, len(frames))
+    suffix = frame_path(int(frames[0])).suffix.lower()
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)] if suffix == ".jpg" else []
     for i, number in enumerate(frames):
         angle, a, b = float(nuisance.head_angle[i]), float(au[i]), float(blink[i])
         # head motion: a small rotation about the face centre plus a shift, for the whole frame
@@ -142,9 +149,9 @@ def render_clip(
         frame = cv2.remap(
             subject.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
-        noise = noise_pool[offsets[i] : offsets[i] + height * width].reshape(height, width)
+        noise = noise_pool[offsets[i] : offsets[i] + values].reshape(subject.image.shape)
         pixels = cv2.addWeighted(frame, float(nuisance.gain[i]), noise, 1.0, 0.0, dtype=cv2.CV_8U)
-        ok, encoded = cv2.imencode(".jpg", pixels, params)
+        ok, encoded = cv2.imencode(suffix, pixels, params)
         if not ok:
             raise RuntimeError(f"could not encode frame {number} of {clip.clip_id}")
         frame_path(int(number)).write_bytes(encoded.tobytes())

@@ -1,8 +1,9 @@
-"""Helpers shared by the SAMM and CASME II designs: scaled class counts and subject choice."""
+"""Helpers shared by the SAMM, CASME II and SMIC designs: scaled class counts, subject choice
+and labels per subject (optionally shaped like the MEGC 2019 composite)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -29,13 +30,55 @@ def assign_subjects(rng: np.random.Generator, subjects: Sequence[int], n_clips: 
 
 
 def labelled_clips(
-    rng: np.random.Generator, counts: Mapping[str, int], subjects: Sequence[int]
+    rng: np.random.Generator,
+    counts: Mapping[str, int],
+    subjects: Sequence[int],
+    *,
+    composite: Collection[str] | None = None,
+    outside: Collection[int] = (),
 ) -> list[tuple[int, str]]:
-    """(subject, label) pairs with exactly ``counts`` per label, sorted by subject."""
+    """(subject, label) pairs with exactly ``counts`` per label, sorted by subject.
+
+    With ``composite`` (the labels MEGC 2019's composite keeps), the subjects of ``outside``
+    get only other labels and every other subject at least one composite label, as in the
+    real datasets; where the counts cannot seed every subject so (small sizes), the labels
+    are spread without that constraint.
+    """
     labels = [label for label, count in counts.items() for _ in range(count)]
+    if composite is not None:
+        pairs = _composite_pairs(rng, labels, subjects, set(composite), set(outside))
+        if pairs is not None:
+            return sorted(pairs, key=lambda pair: pair[0])
     owners = assign_subjects(rng, subjects, len(labels))
     pairs = zip(owners.tolist(), rng.permutation(labels).tolist(), strict=True)
     return sorted(pairs, key=lambda pair: pair[0])
+
+
+def _composite_pairs(
+    rng: np.random.Generator,
+    labels: list[str],
+    subjects: Sequence[int],
+    composite: set[str],
+    outside: set[int],
+) -> list[tuple[int, str]] | None:
+    """One composite label for each inside subject and another label for each outside one
+    first; the rest by uneven random weights (composite labels to inside subjects only)."""
+    inside = [s for s in subjects if s not in outside]
+    outs = [s for s in subjects if s in outside]
+    kept = rng.permutation([x for x in labels if x in composite]).tolist()
+    others = rng.permutation([x for x in labels if x not in composite]).tolist()
+    if len(kept) < len(inside) or len(others) < len(outs) or (kept and not inside):
+        return None
+    weights = rng.dirichlet(np.full(len(subjects), 1.5))
+    chosen = np.isin(subjects, inside)
+    more_kept = (
+        rng.choice(inside, len(kept) - len(inside), p=weights[chosen] / weights[chosen].sum())
+        if inside
+        else np.array([], int)
+    )
+    more_others = rng.choice(np.asarray(subjects), len(others) - len(outs), p=weights)
+    owners = [*inside, *more_kept.tolist(), *outs, *more_others.tolist()]
+    return [(int(s), label) for s, label in zip(owners, kept + others, strict=True)]
 
 
 def apex_between(rng: np.random.Generator, onset: int, offset: int) -> int:

@@ -1,4 +1,5 @@
-"""The base face (``skimage.data.astronaut()``, public domain) and per-subject variants of it."""
+"""The base face (``skimage.data.astronaut()``, public domain) and per-subject variants of it
+(grayscale, or tinted to a skin colour for colour cameras)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ LANDMARK_NAMES = tuple(ASTRONAUT_LANDMARKS)
 _CROP = (140, 8, 172, 196)  # x, y, w, h
 _HEAD_CENTRE = (87.0, 96.0)  # in crop coordinates
 _HEAD_AXES = (80.0, 94.0)
+# BT.601 luma weights in OpenCV's B, G, R order: a tint of luma 1 keeps the gray level.
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class BaseFace:
 class Subject:
     """One synthetic person as seen by the camera: a still frame and where the face is in it."""
 
-    image: np.ndarray  # float32 (height, width), 0..255
+    image: np.ndarray  # float32 (height, width), or (height, width, 3) in BGR; 0..255
     landmarks: np.ndarray  # (5, 2) in LANDMARK_NAMES order, image-left eye first
     face_box: tuple[int, int, int, int]  # x, y, w, h in frame pixels
     mirrored: bool
@@ -94,12 +97,26 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     return np.float32(rng.uniform(70.0, 190.0)) + texture
 
 
+def _tints(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """B, G, R gains of luma 1: a skin tone (per subject) and a faint cast for the backdrop."""
+    skin = np.array([rng.uniform(0.5, 0.68), rng.uniform(0.68, 0.8), 1.0], np.float32)
+    backdrop = (1.0 + rng.uniform(-0.06, 0.06, 3)).astype(np.float32)
+    return skin / (_LUMA_BGR @ skin), backdrop / (_LUMA_BGR @ backdrop)
+
+
 def make_subject(
-    rng: np.random.Generator, width: int, height: int, face_fraction: float
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    face_fraction: float,
+    *,
+    colour: bool = False,
 ) -> Subject:
     """Draw one subject: the base face warped, mirrored, tone-mapped, lit and placed.
 
-    ``face_fraction`` is the face box height as a fraction of the frame height.
+    ``face_fraction`` is the face box height as a fraction of the frame height. ``colour``
+    tints the face to a skin tone and the backdrop slightly (BGR image); the gray subject
+    drawn from the same ``rng`` is the same either way.
     """
     face = base_face()
     image, mask, landmarks, box = face.image, face.mask, face.landmarks.copy(), face.box.copy()
@@ -130,7 +147,11 @@ def make_subject(
     gx = np.linspace(-0.5, 0.5, width, dtype=np.float32)[None, :]
     gy = np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None]
     slope = rng.uniform(-0.35, 0.35, 2).astype(np.float32)
-    frame = np.clip(frame * (1.0 + slope[0] * gx + slope[1] * gy), 0.0, 255.0)
+    frame = frame * (1.0 + slope[0] * gx + slope[1] * gy)
+    if colour:
+        skin, backdrop = _tints(rng)
+        frame = frame[..., None] * (alpha[..., None] * skin + (1.0 - alpha[..., None]) * backdrop)
+    frame = np.clip(frame, 0.0, 255.0)
 
     def to_frame(points: np.ndarray) -> np.ndarray:
         return points @ matrix[:, :2].T + matrix[:, 2]

@@ -1,4 +1,5 @@
-"""Generate the synthetic SAMM + CASME II sample: deterministic, reusable, never clobbering."""
+"""Generate the synthetic SAMM + CASME II + SMIC-HS sample: deterministic, reusable, never
+clobbering."""
 
 from __future__ import annotations
 
@@ -15,18 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microexpression_pipeline.synthetic import casme2_format, samm_format
+from microexpression_pipeline.synthetic import casme2_format, samm_format, smic_format
 from microexpression_pipeline.synthetic.clips import ClipSpec, render_clip
 from microexpression_pipeline.synthetic.face import LANDMARK_NAMES, Subject, make_subject
 from microexpression_pipeline.synthetic.settings import RenderSettings, resolve, validate_settings
 
 MARKER = ".synthetic-sample.json"
 GENERATOR = "microexpression_pipeline.synthetic"
-FORMAT_VERSION = 1  # bump whenever the rendered output changes: existing samples get rebuilt
+FORMAT_VERSION = 2  # bump whenever the rendered output changes: existing samples get rebuilt
 GROUND_TRUTH = "ground_truth.csv"
 _DATASETS: dict[str, tuple[int, ModuleType]] = {
     "SAMM": (0, samm_format),
     "CASME2": (1, casme2_format),
+    "SMIC": (2, smic_format),
 }
 _MEAN_FULL_CLIP = 65.0  # frames from onset to offset in SAMM, on average
 
@@ -43,6 +45,7 @@ def _paths(out: Path) -> dict[str, str]:
         "samm_metadata_csv": str(out / samm_format.CSV_NAME),
         "casme2_root": str(out / casme2_format.ROOT),
         "casme2_metadata_xlsx": str(out / casme2_format.SHEET),
+        "smic_root": str(out / smic_format.ROOT),
         "ground_truth_csv": str(out / GROUND_TRUTH),
     }
 
@@ -66,9 +69,12 @@ def _ground_truth_row(clip: ClipSpec, subject: Subject, module: ModuleType) -> d
     frame span and files, and, in raw-frame pixels, the face box (``face_x/y/w/h``, the
     detector's box on the base face carried through the subject's warp), the five landmarks
     (``*_x``/``*_y``; left = smaller x), the inter-ocular distance, plus the AU intensity,
-    whether the face is mirrored and how many blinks the clip shows."""
+    whether the face is mirrored, how many blinks the clip shows and its class in MEGC 2019's
+    composite (``megc_class``; empty for a clip the composite leaves out)."""
     x, y, w, h = subject.face_box
-    height, width = subject.image.shape
+    height, width = subject.image.shape[:2]
+    excluded = {(s, c) for s, c, _ in module.EXCLUDED_FROM_MEGC}
+    in_megc = (clip.subject, clip.clip_id) not in excluded
     row: dict[str, Any] = {
         "dataset": clip.dataset,
         "subject": clip.subject,
@@ -99,6 +105,7 @@ def _ground_truth_row(clip: ClipSpec, subject: Subject, module: ModuleType) -> d
     row["mirrored"] = subject.mirrored
     row["au_intensity"] = round(clip.intensity, 4)
     row["blinks"] = clip.extra.get("blinks", 0)
+    row["megc_class"] = module.MEGC_CLASSES.get(clip.emotion, "") if in_megc else ""
     return row
 
 
@@ -108,14 +115,22 @@ def _render_dataset(
     """Design, render and describe one dataset under ``root``; return clips and truth rows."""
     index, module = _DATASETS[name]
     clips = module.design_clips(np.random.default_rng([seed, index, 0]), render)
-    width, height = render.samm_size if name == "SAMM" else render.casme2_size
+    sizes = {"SAMM": render.samm_size, "CASME2": render.casme2_size, "SMIC": render.smic_size}
+    width, height = sizes[name]
     subjects = {
         s: make_subject(
-            np.random.default_rng([seed, index, 1, s]), width, height, module.FACE_FRACTION
+            np.random.default_rng([seed, index, 1, s]),
+            width,
+            height,
+            module.FACE_FRACTION,
+            colour=module.COLOUR,
         )
         for s in sorted({clip.subject for clip in clips})
     }
-    frame_scale = float(np.mean(render.onset_to_offset)) / _MEAN_FULL_CLIP
+    # blinks keep their share of a clip; a 100 fps clip has half a 200 fps one's frames
+    frame_scale = (
+        float(np.mean(render.onset_to_offset)) / _MEAN_FULL_CLIP * module.FPS / samm_format.FPS
+    )
 
     def one(position: int) -> None:
         clip = clips[position]

@@ -23,6 +23,8 @@ SHEET_NAME = "SAMM_Micro_FACS_Codes_v2.xlsx"
 CSV_NAME = "samm_metadata_cleaned.csv"
 HEADER_ROW = 14  # 1-based sheet row of the column names, as in the real sheet
 FACE_FRACTION = 0.4  # face box height / frame height
+FPS = 200
+COLOUR = False  # grayscale frames
 
 SUBJECTS = (6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
             28, 30, 31, 32, 33, 34, 35, 36, 37)  # fmt: skip
@@ -36,6 +38,14 @@ CLASS_COUNTS = {
     "Fear": 8,
     "Sadness": 6,
 }
+# MEGC 2019's composite: SAMM's labels in its three classes ("Other" is left out). Subject 25
+# has only "Other" clips, as in the real SAMM, so the composite's SAMM part mirrors MEGC 2019's
+# at size 1: 133 clips (negative 92, positive 26, surprise 15) from 28 subjects.
+MEGC_CLASSES = {"Anger": "negative", "Contempt": "negative", "Disgust": "negative",
+                "Fear": "negative", "Sadness": "negative", "Happiness": "positive",
+                "Surprise": "surprise"}  # fmt: skip
+OUTSIDE_MEGC = (25,)
+EXCLUDED_FROM_MEGC: tuple[tuple[int, str, str], ...] = ()
 ACTION_UNITS = {
     "Happiness": ("12", "6+12", "12", "R12", "6A+12"),
     "Anger": ("4", "4+7", "4+7", "7", "4B"),
@@ -65,14 +75,20 @@ _TITLE_ROWS = (
 
 
 def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipSpec]:
-    """SAMM's class mix and subjects scaled by ``size``; whole sequences at 200 fps."""
+    """SAMM's class mix and subjects scaled by ``size``; whole sequences at 200 fps.
+
+    Subject 25 (when picked) gets only "Other" clips and every other subject at least one
+    clip of MEGC 2019's classes (``MEGC_CLASSES``), as in the real SAMM.
+    """
     subjects = pick_subjects(SUBJECTS, render.size)
     digits = rng.choice([4, 5], len(subjects))
     digits[0], digits[-1] = 5, 4  # both paddings always occur, as in the real set
     padding = dict(zip(subjects, digits.tolist(), strict=True))
     seen: dict[tuple[int, int], int] = {}
     clips = []
-    for subject, emotion in labelled_clips(rng, scaled_counts(CLASS_COUNTS, render.size), subjects):
+    counts = scaled_counts(CLASS_COUNTS, render.size)
+    labelled = labelled_clips(rng, counts, subjects, composite=MEGC_CLASSES, outside=OUTSIDE_MEGC)
+    for subject, emotion in labelled:
         inducement = int(rng.integers(1, 8))
         index = seen[subject, inducement] = seen.get((subject, inducement), 0) + 1
         length = int(rng.integers(render.onset_to_offset[0], render.onset_to_offset[1] + 1))

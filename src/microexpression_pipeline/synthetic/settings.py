@@ -12,9 +12,10 @@ from microexpression_pipeline.parameters import StrictSection
 
 FramePair = Annotated[list[Annotated[int, Field(ge=1, le=1000)]], Field(min_length=2, max_length=2)]
 
-# SAMM's and CASME II's real recordings; ``full_size: true`` renders at these.
+# SAMM's, CASME II's and SMIC-HS's real recordings; ``full_size: true`` renders at these.
 SAMM_FULL_SIZE = (2040, 1088)
 CASME2_FULL_SIZE = (640, 480)
+SMIC_FULL_SIZE = (640, 480)
 FULL_SIZE_ONSET_TO_OFFSET = (30, 101)  # SAMM's Duration column spans 30..101 frames
 FULL_SIZE_MARGIN = (25, 75)
 
@@ -31,6 +32,8 @@ class SyntheticSettings(StrictSection):
     height: int = Field(default=256, ge=64, le=4096)
     casme2_width: int = Field(default=320, ge=96, le=4096)
     casme2_height: int = Field(default=240, ge=64, le=4096)
+    smic_width: int = Field(default=240, ge=96, le=4096)
+    smic_height: int = Field(default=180, ge=64, le=4096)
     onset_to_offset_frames: FramePair = Field(default_factory=lambda: [20, 40])
     margin_frames: FramePair = Field(default_factory=lambda: [5, 10])
     au_intensity: float = Field(default=3.0, gt=0.0, le=5.0)
@@ -55,6 +58,7 @@ class RenderSettings:
     size: float
     samm_size: tuple[int, int]
     casme2_size: tuple[int, int]
+    smic_size: tuple[int, int]
     onset_to_offset: tuple[int, int]
     margin: tuple[int, int]
     au_intensity: float
@@ -68,12 +72,14 @@ def validate_settings(settings: Mapping[str, Any]) -> SyntheticSettings:
 
 
 def resolve(settings: SyntheticSettings) -> RenderSettings:
-    """Apply ``full_size`` (SAMM's 2040x1088, CASME II's 640x480, realistic durations)."""
+    """Apply ``full_size`` (SAMM's 2040x1088, CASME II's and SMIC-HS's 640x480, realistic
+    durations)."""
     full = settings.full_size
     return RenderSettings(
         size=settings.size,
         samm_size=SAMM_FULL_SIZE if full else (settings.width, settings.height),
         casme2_size=CASME2_FULL_SIZE if full else (settings.casme2_width, settings.casme2_height),
+        smic_size=SMIC_FULL_SIZE if full else (settings.smic_width, settings.smic_height),
         onset_to_offset=FULL_SIZE_ONSET_TO_OFFSET
         if full
         else tuple(settings.onset_to_offset_frames),

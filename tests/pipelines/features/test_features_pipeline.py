@@ -14,6 +14,7 @@ from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 from skimage import data
 
+from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.motion.flow_settings import FeaturesParams
 from microexpression_pipeline.pipelines.augmentation.flow_inputs import flow_inputs
 from microexpression_pipeline.pipelines.features import create_pipeline
@@ -58,10 +59,10 @@ class _Kept(MemoryDataset):
 def _run(params: FeaturesParams) -> DataCatalog:
     clips, index = _clips()
     entries = {"params:features": params}
-    for source in ("samm", "casme2"):
+    for source in SOURCES:
         entries |= {f"{source}.clips": clips, f"{source}.clip_index": index}
     catalog = DataCatalog({name: MemoryDataset(value) for name, value in entries.items()})
-    for source in ("samm", "casme2"):
+    for source in SOURCES:
         catalog[f"{source}.flow"] = _Kept()
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
@@ -135,8 +136,11 @@ def test_clips_and_index_out_of_step_are_refused() -> None:
         {
             "samm.clips": MemoryDataset(clips),
             "samm.clip_index": MemoryDataset(index.iloc[::-1].reset_index(drop=True)),
-            "casme2.clips": MemoryDataset(clips),
-            "casme2.clip_index": MemoryDataset(index),
+            **{
+                f"{source}.{name}": MemoryDataset(value)
+                for source in SOURCES[1:]
+                for name, value in (("clips", clips), ("clip_index", index))
+            },
             "params:features": MemoryDataset(_params()),
         }
     )

@@ -35,12 +35,18 @@ META = {
 
 
 def _run(
-    current=None, other=None, cross=None, meta=META, ingestion=None, flow=(None, None)
+    current=None,
+    other=None,
+    cross=None,
+    meta=META,
+    ingestion=None,
+    flow=(None, None),
+    benchmark=None,
 ) -> DataCatalog:
     """Run the pipeline. ``current``: architecture key -> (summary, predictions, histories) of
     the run's data source and mode (megc3); ``other``: ``reporting.other_runs`` entries;
     ``ingestion``: source -> ingestion summary; ``flow``: SAMM's flow contact sheet (base64
-    PNG) and flow meta."""
+    PNG) and flow meta; ``benchmark``: the MEGC 2019 pipeline's results."""
     data = {
         "reporting.other_runs": {"training": other or [], "augmentation": [], "cross_dataset": []},
         "augmentation.clip.meta": meta,
@@ -49,6 +55,7 @@ def _run(
         "casme2.ingestion_summary": (ingestion or {}).get("casme2"),
         "samm.flow_contact_sheet": flow[0],
         "samm.flow_meta": flow[1],
+        "megc2019.results": benchmark,
         "run_info": RUN_INFO,
         "params:reporting": ReportingParams.model_validate(
             {"title": "Test report", "embedded_dpi": 50}
@@ -224,7 +231,7 @@ def test_cross_dataset_summary_is_reported(make_predictions, make_summary):
     catalog = _run(cross=cross, ingestion={"casme2": casme2})
     markdown = catalog["reporting.markdown"].load()
     html = catalog["reporting.html"].load()
-    assert "Generalisation to CASME II" in markdown
+    assert "Hold-out database: the study's CASME II test" in markdown
     assert "final model of its training run on the SAMM clips of mode binary" in markdown
     assert "3dcnn: fitted on 2 subjects (8 originals + 24 augmented copies); validation " \
         "subjects (1, 3 original clips, never fitted): samm/009" in markdown  # fmt: skip
@@ -278,3 +285,22 @@ def test_samm_test_set_is_accounted_against_the_sheet(make_predictions, make_sum
     assert "| (not in the mode) | other | 1 | 0 | - | 1 | 0 | 0 |" in markdown
     assert "| total |  | 15 | 1 | no_face 1 | 1 | 13 | 13 |" in markdown
     plt.close("all")
+
+
+def test_benchmark_section_is_rendered_or_says_how_to_run_it():
+    markdown = _run().load("reporting.markdown")
+    assert "## MEGC 2019 composite benchmark" in markdown
+    assert "Not run yet for this data source: `kedro run --pipeline=megc2019`" in markdown
+    blocks = [
+        {"kind": "heading", "level": 2, "text": "MEGC 2019 composite benchmark"},
+        {"kind": "paragraph", "text": "Data source: synthetic."},
+        {"kind": "table", "table": {"columns": ["method", "Composite UF1"],
+                                    "rows": [["STSTNet", "0.612 ± 0.010"]]}},
+        {"kind": "list", "items": ["casme2 sub04_EP12_01f: excluded"]},
+    ]  # fmt: skip
+    catalog = _run(benchmark={"report": blocks})
+    markdown, html = catalog.load("reporting.markdown"), catalog.load("reporting.html")
+    assert "| STSTNet | 0.612 ± 0.010 |" in markdown
+    assert "- casme2 sub04_EP12_01f: excluded" in markdown
+    assert "Not run yet" not in markdown
+    assert "<td>0.612 ± 0.010</td>" in html

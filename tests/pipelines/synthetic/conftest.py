@@ -15,6 +15,8 @@ TINY: dict[str, Any] = {
     "height": 64,
     "casme2_width": 96,
     "casme2_height": 72,
+    "smic_width": 96,
+    "smic_height": 72,
     "onset_to_offset_frames": [6, 10],
     "margin_frames": [2, 3],
     "au_intensity": 1.0,
@@ -30,6 +32,7 @@ def tiny_settings() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> dict[str, Any]:
-    """A tiny sample (10 SAMM and 14 CASME II clips, two subjects each), once per module."""
+    """A tiny sample (10 SAMM, 14 CASME II and 9 SMIC-HS clips, two subjects each), once per
+    module."""
     out = tmp_path_factory.mktemp("synthetic") / "sample"
     return ensure_synthetic_sample({**TINY, "output_dir": str(out)}, 3)

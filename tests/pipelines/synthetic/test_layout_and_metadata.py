@@ -1,4 +1,5 @@
-"""The sample's files are laid out and described exactly like SAMM's and CASME II's."""
+"""The sample's files are laid out and described exactly like SAMM's and CASME II's (SMIC-HS:
+test_smic_sample.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_samm_layout(sample):
 
 
 def test_frames_are_grayscale_jpegs_of_the_configured_size(sample, tiny_settings):
-    truth = pd.read_csv(sample["ground_truth_csv"])
+    truth = pd.read_csv(sample["ground_truth_csv"]).query("dataset != 'SMIC'")
     for row in truth.groupby("dataset").head(1).itertuples():
         path = Path(sample["output_dir"]) / row.clip_dir / row.apex_file
         assert path.read_bytes()[:3] == b"\xff\xd8\xff"
@@ -104,7 +105,7 @@ def test_casme2_layout_and_coding_sheet(sample):
 
 def test_ground_truth_locates_every_clip_and_face(sample):
     truth = pd.read_csv(sample["ground_truth_csv"])
-    assert len(truth) == sample["samm_clips"] + sample["casme2_clips"]
+    assert len(truth) == sample["samm_clips"] + sample["casme2_clips"] + sample["smic_clips"]
     out = Path(sample["output_dir"])
     for row in truth.itertuples(index=False):
         for name in (row.onset_file, row.apex_file, row.offset_file):

@@ -1,5 +1,5 @@
-"""The ``features`` pipeline: per source (``samm``, ``casme2``), the onset -> apex optical flow
-and strain of the ingested clips (``<source>.flow``) and a contact sheet of it.
+"""The ``features`` pipeline: per source (``samm``, ``casme2``, ``smic``), the onset -> apex
+optical flow and strain of the ingested clips (``<source>.flow``) and a contact sheet of it.
 
 Augmentation computes the flow of its augmented copies with the same settings
 (``params:features``); cross-dataset tests read ``casme2.flow``.

@@ -1,6 +1,8 @@
-"""The clip index of one source: its metadata sheet validated, each clip's frame files picked.
+"""The clip index of one source: its metadata sheet validated (SMIC: its folder tree read),
+each clip's frame files picked.
 
-Every sheet row ends up either as a candidate clip or in the quarantine records.
+Every sheet row (SMIC: clip folder) ends up either as a candidate clip or in the quarantine
+records.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import bisect
 import logging
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,11 @@ from microexpression_pipeline.pipelines.ingestion.quarantine import (
 )
 from microexpression_pipeline.pipelines.ingestion.schema import Correction
 from microexpression_pipeline.pipelines.ingestion.sheet_files import read_metadata_sheet
+from microexpression_pipeline.pipelines.ingestion.smic_tree import (
+    describe_tree,
+    read_smic_tree,
+    walk_place,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +61,11 @@ def index_clips(
     missing_apex: str = "middle",
     min_kept_fraction: float = 0.0,
     event_frames: bool = False,
+    smic_apex: str = "middle",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Candidate clips (with ``frame_files``, ``frame_numbers``, ``substitutions``, and with
     ``event_frames`` the ``EVENT_COLUMN``), the quarantine records so far and the sheet
-    statistics of one source.
+    statistics of one source (for SMIC, of its folder tree: ``smic_tree``).
 
     Raises ``RawDataError`` if no row, or fewer than ``min_kept_fraction`` of them, has
     its frames (``coverage.check_coverage``)."""
@@ -65,41 +73,72 @@ def index_clips(
     if not raw_source["enabled"]:
         logger.info("Source %s is disabled for this data_source", raw_source["name"])
         return _empty_candidates(event_frames), quarantine_table([]), {**stats, "rows_read": 0}
-    sheet = read_metadata_sheet(raw_source["metadata"], raw_source["format"])
-    stats.update(rows_read=len(sheet), metadata=raw_source["metadata"], root=raw_source["root"])
-    stats["sheet"] = {key: value for key, value in sheet.attrs.items() if value is not None}
-    # per emotion label: rows read, and the label of each row by clip id (for the summary)
-    stats["emotions_read"] = dict(Counter(emotion_key(e) for e in sheet["emotion"]))
-    stats["emotion_of_clip"] = sheet_emotions(sheet, raw_source["format"])
-    candidates, records = normalise_sheet(
-        sheet,
-        dataset=raw_source["name"],
-        sheet_format=raw_source["format"],
-        root=raw_source["root"],
-        known_emotions=known_emotions,
-        corrections=corrections,
-        apex_on_key_frame=apex_on_key_frame,
-        missing_apex=missing_apex,
-    )
+    from_tree = raw_source["format"] == "smic"  # no sheet: the clips are the folders
+    if from_tree:
+        tree = read_smic_tree(
+            raw_source["root"],
+            dataset=raw_source["name"],
+            apex_method=smic_apex,
+            apex_on_key_frame=apex_on_key_frame,
+        )
+        candidates, records, place = tree.candidates, tree.records, walk_place
+        stats.update(
+            rows_read=tree.folders_read,  # clip folders (and folders not entered) read
+            metadata=None,
+            root=raw_source["root"],
+            layout="folders",
+            sheet={},
+            apex_method=smic_apex,
+            emotions_read=tree.emotions_read,
+            emotion_of_clip=tree.emotion_of_clip,
+        )
+    else:
+        sheet = read_metadata_sheet(raw_source["metadata"], raw_source["format"])
+        stats.update(rows_read=len(sheet), metadata=raw_source["metadata"])
+        stats.update(root=raw_source["root"], layout="sheet")
+        stats["sheet"] = {key: value for key, value in sheet.attrs.items() if value is not None}
+        # per emotion label: rows read, and the label of each row by clip id (for the summary)
+        stats["emotions_read"] = dict(Counter(emotion_key(e) for e in sheet["emotion"]))
+        stats["emotion_of_clip"] = sheet_emotions(sheet, raw_source["format"])
+        candidates, records = normalise_sheet(
+            sheet,
+            dataset=raw_source["name"],
+            sheet_format=raw_source["format"],
+            root=raw_source["root"],
+            known_emotions=known_emotions,
+            corrections=corrections,
+            apex_on_key_frame=apex_on_key_frame,
+            missing_apex=missing_apex,
+        )
+        place = _sheet_place
     kept = []
     root = Path(raw_source["root"]).resolve()
-    for row in candidates.to_dict("records"):
-        clip = _with_frames(row, records, root, between, tolerance, event_frames)
+    rows = candidates.to_dict("records")
+    for row in rows:
+        clip = _with_frames(row, records, root, between, tolerance, event_frames, place)
         if clip is not None:
             kept.append(clip)
     check_coverage(
         "indexing",
         raw_source,
-        rows_read=len(sheet),
+        rows_read=stats["rows_read"],
         kept=len(kept),
         rejections=records,
         min_fraction=min_kept_fraction,
-        expected=[
-            (r["subject"], Path(r["source_folder"]).name) for r in candidates.to_dict("records")
-        ],
+        expected=[] if from_tree else _expected_folders(rows),
+        layout=describe_tree(root) if from_tree else "",
     )
     frame = pd.DataFrame(kept, columns=_columns(event_frames))
     return frame, quarantine_table(records), stats
+
+
+def _sheet_place(number: int) -> str:
+    """How a candidate's ``sheet_row`` is shown: ``sheet row 15``."""
+    return f"sheet row {number}"
+
+
+def _expected_folders(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["subject"], Path(r["source_folder"]).name) for r in rows]
 
 
 def _with_frames(
@@ -109,9 +148,10 @@ def _with_frames(
     between: int,
     tolerance: int,
     event_frames: bool = False,
+    place: Callable[[int], str] = _sheet_place,
 ) -> dict[str, Any] | None:
     """The row with its selected frame files (and with ``event_frames`` all the event's),
-    or None once its rejection is recorded.
+    or None once its rejection is recorded; ``place`` names the row (``sheet row 15``).
 
     Key frames outside the folder's frame numbers are invalid; a selected (or event) frame
     file that resolves outside ``root`` (a link out of the dataset) is unsafe.
@@ -128,7 +168,7 @@ def _with_frames(
     if not folder.is_dir():
         record(
             Reason.MISSING_CLIP_FOLDER,
-            f"sheet row {row['sheet_row']}: folder {folder} "
+            f"{place(row['sheet_row'])}: folder {folder} "
             + ("is a file, not a folder" if folder.exists() else "does not exist")
             + near_miss_hint(folder),
             "rejected",
@@ -144,7 +184,7 @@ def _with_frames(
         )
         return None
     if problem := _outside_frames(row, available):
-        record(Reason.INVALID_KEY_FRAME, f"sheet row {row['sheet_row']}: {problem}", "rejected")
+        record(Reason.INVALID_KEY_FRAME, f"{place(row['sheet_row'])}: {problem}", "rejected")
         return None
     selection = select_frames(
         available, row["onset"], row["apex"], row["offset"], between=between, tolerance=tolerance

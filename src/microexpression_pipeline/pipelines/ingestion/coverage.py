@@ -1,9 +1,9 @@
 """Does a source keep enough of its sheet's clips? If not, the run stops and says why.
 
 A root one level too high or too low, or a sheet of another dataset, leaves most rows
-without a clip folder. Such a run must not save an (almost) empty clip set that the next
-pipeline would load as the latest version: it fails, naming what the folders look like
-against what the sheet expects.
+without a clip folder (for SMIC, read from its folders: most clip folders rejected). Such a
+run must not save an (almost) empty clip set that the next pipeline would load as the latest
+version: it fails, naming what the folders look like against what the sheet expects.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ def check_coverage(
     rejections: Iterable[Mapping[str, Any]],
     min_fraction: float,
     expected: Sequence[tuple[str, str]] = (),
+    layout: str = "",
 ) -> None:
     """Raise ``RawDataError`` if ``stage`` kept no clip, or fewer than ``min_fraction`` of the
-    sheet's rows; ``expected`` is the (subject, clip folder) pairs the sheet names."""
+    sheet's rows (of the clip folders found, for a source without a sheet); ``expected`` is
+    the (subject, clip folder) pairs the sheet names, ``layout`` a description of the folders
+    to give instead."""
     if rows_read == 0 or (kept > 0 and kept >= min_fraction * rows_read):
         return
     rejected = [r for r in rejections if r["action"] == "rejected"]
@@ -37,15 +40,19 @@ def check_coverage(
         f"{reason} {n}" for reason, n in Counter(r["reason"] for r in rejected).items()
     )
     examples = "; ".join(str(r["detail"]) for r in rejected[:3])
+    sheet = source.get("metadata")
+    read = f"rows of {sheet}" if sheet else f"clip folders under {source['root']}"
     message = (
-        f"ingestion of {source['name']}: {stage} kept {kept} of the {rows_read} rows of "
-        f"{source['metadata']} (ingestion.min_kept_fraction: {min_fraction}); "
+        f"ingestion of {source['name']}: {stage} kept {kept} of the {rows_read} {read} "
+        f"(ingestion.min_kept_fraction: {min_fraction}); "
         f"rejected: {counts or 'none'}. For example: {examples or '-'}."
     )
-    layout = describe_layout(Path(source["root"]), expected) if expected else ""
+    if not layout and expected:
+        layout = describe_layout(Path(source["root"]), expected)
+    keys = ".root and .metadata" if sheet else ".root"
     raise RawDataError(
         f"{message} {layout}".rstrip()
-        + f" Check ingestion.sources.<data_source>.{source['name']}.root and .metadata (or "
+        + f" Check ingestion.sources.<data_source>.{source['name']}{keys} (or "
         "lower ingestion.min_kept_fraction to keep what can be read); nothing was saved."
     )
 

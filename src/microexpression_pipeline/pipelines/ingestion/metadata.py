@@ -21,8 +21,10 @@ from microexpression_pipeline.pipelines.ingestion.sheet_files import is_blank as
 
 MISSING_APEX_MARKERS = frozenset({"", "/", "-", "nan", "none", "n/a", "na"})
 # How a clip's apex was obtained (clip index column ``apex_source``): the sheet's value, an
-# ``ingestion.corrections`` entry, or the middle frame for an apex the sheet leaves uncoded.
-APEX_SOURCES = ("sheet", "correction", "middle")
+# ``ingestion.corrections`` entry, the middle frame (an apex the sheet leaves uncoded, or any
+# SMIC clip with ``ingestion.smic_apex: middle``), or the frame that moved most from the onset
+# (SMIC with ``smic_apex: max_motion``, ``apex_motion.max_motion_apex``).
+APEX_SOURCES = ("sheet", "correction", "middle", "max_motion")
 
 
 def parse_frame_number(value: Any) -> int | None:
@@ -121,7 +123,7 @@ def _correction_lookup(
     return lookup
 
 
-def _degenerate(onset: int, apex: int, offset: int) -> str:
+def degenerate_key_frames(onset: int, apex: int, offset: int) -> str:
     """What is degenerate about the key frames (a zero-length event, an apex on the onset or
     offset frame), or ''."""
     if onset == offset:
@@ -303,7 +305,7 @@ def normalise_sheet(
                 "add a row to ingestion.corrections if the true apex is known",
             )
             continue
-        problem = _degenerate(onset, apex, offset)
+        problem = degenerate_key_frames(onset, apex, offset)
         if problem and (onset == offset or apex_on_key_frame == "quarantine"):
             fix = "" if onset == offset else "; set ingestion.apex_on_key_frame: keep to keep it"
             reject(clip_id, subject, Reason.DEGENERATE_KEY_FRAMES, f"{where}: {problem}{fix}")

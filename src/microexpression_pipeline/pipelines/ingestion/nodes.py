@@ -49,7 +49,8 @@ def prepare_raw_sources(
 def build_clip_index(
     raw_source: Mapping[str, Any], ingestion: IngestionParams, label_mappings: LabelMappings
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Validate the source's metadata sheet and pick each clip's frame files."""
+    """Validate the source's metadata sheet (SMIC: read its folders) and pick each clip's
+    frame files."""
     return index_clips(
         raw_source,
         known_emotions=known_emotion_labels(ingestion.known_emotions, label_mappings),
@@ -60,6 +61,7 @@ def build_clip_index(
         missing_apex=ingestion.missing_apex,
         min_kept_fraction=ingestion.min_kept_fraction,
         event_frames=ingestion.magnification.enabled,
+        smic_apex=ingestion.smic_apex,
     )
 
 

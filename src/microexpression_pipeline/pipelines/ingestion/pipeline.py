@@ -1,4 +1,4 @@
-"""The ``ingestion`` pipeline: one template, instantiated per source (``samm``, ``casme2``)."""
+"""The ``ingestion`` pipeline: one template, instantiated per source (``SOURCES``)."""
 
 from __future__ import annotations
 

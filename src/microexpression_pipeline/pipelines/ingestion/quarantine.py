@@ -40,6 +40,8 @@ class Reason(StrEnum):
     # notes
     APEX_ON_KEY_FRAME = "apex_on_key_frame"
     REPEATED_FRAMES = "repeated_frames"
+    # a file or folder where a folder-tree layout (SMIC) expects none: skipped, kept as a note
+    UNEXPECTED_ENTRY = "unexpected_entry"
 
 
 def quarantine_record(

@@ -1,7 +1,8 @@
 """Where each source's raw frames and metadata sheet are, for one ``data_source``.
 
 A source is described by a plain dict (``name``, ``enabled``, ``format``, ``root``,
-``metadata``), the in-memory input of the per-source ingestion steps.
+``metadata``), the in-memory input of the per-source ingestion steps. SMIC has no sheet: its
+``metadata`` is None and its clips are read from the folder tree under ``root``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.errors import InputError
-from microexpression_pipeline.pipelines.ingestion.schema import SourceSpec
+from microexpression_pipeline.pipelines.ingestion.schema import SHEET_FORMATS, SourceSpec
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,25 @@ def source_specs(
 
 
 def point_at_sample(specs: list[dict[str, Any]], sample: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The specs with each enabled source's paths replaced by the generated sample's."""
+    """The specs with each enabled source's paths replaced by the generated sample's; a source
+    the sample does not hold (no ``smic_root``) is disabled, with a warning."""
     generated = {
         "samm": {"root": sample["samm_root"], "metadata": sample["samm_metadata_xlsx"]},
         "casme2": {"root": sample["casme2_root"], "metadata": sample["casme2_metadata_xlsx"]},
     }
+    if "smic_root" in sample:
+        generated["smic"] = {"root": sample["smic_root"]}
     pointed = []
     for spec in specs:
         spec = dict(spec)
+        if spec["enabled"] and spec["name"] not in generated:
+            logger.warning(
+                "The synthetic sample holds no %s part; ingestion.sources.synthetic.%s is "
+                "disabled for this run",
+                spec["name"],
+                spec["name"],
+            )
+            spec["enabled"] = False
         if spec["enabled"]:
             for key, path in generated[spec["name"]].items():
                 if Path(spec[key]).resolve() != Path(path).resolve():
@@ -70,7 +82,7 @@ def existing_paths(data_source: str, specs: list[dict[str, Any]]) -> tuple[dict[
     for spec in specs:
         spec = dict(spec)
         if spec["enabled"]:
-            for key in ("root", "metadata"):
+            for key in ("root", "metadata") if spec["format"] in SHEET_FORMATS else ("root",):
                 path = Path(spec[key])
                 if not path.exists():
                     raise RawDataError(

@@ -10,13 +10,16 @@ from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.motion.magnification import check_arguments
 from microexpression_pipeline.parameters import StrictSection
 
+# Formats read from a metadata sheet; the others (SMIC) from their folder tree alone.
+SHEET_FORMATS = ("samm", "casme2")
+
 
 class SourceSpec(StrictSection):
-    """Where one dataset's frames and metadata sheet are."""
+    """Where one dataset's frames and metadata sheet are (SMIC: frames only, no sheet)."""
 
-    format: Literal["samm", "casme2"]
+    format: Literal["samm", "casme2", "smic"]
     root: str = Field(min_length=1)
-    metadata: str = Field(min_length=1)
+    metadata: str | None = Field(default=None, min_length=1)
     enabled: bool = True
 
 
@@ -57,7 +60,9 @@ class Magnification(StrictSection):
     # Wu et al.'s lambda_c as a fraction of the crop side (image_size)
     cutoff_wavelength_fraction: float = Field(default=0.125, gt=0.0, le=1.0)
     # frames per second of each source's recordings (every one of SOURCES)
-    fps: dict[str, float] = Field(default_factory=lambda: {"samm": 200.0, "casme2": 200.0})
+    fps: dict[str, float] = Field(
+        default_factory=lambda: {"samm": 200.0, "casme2": 200.0, "smic": 100.0}
+    )
 
     @model_validator(mode="after")
     def _valid_band(self) -> Magnification:
@@ -96,7 +101,7 @@ class IngestionParams(StrictSection):
 
     section = "ingestion"
 
-    sources: dict[str, dict[Literal["samm", "casme2"], SourceSpec]]
+    sources: dict[str, dict[Literal["samm", "casme2", "smic"], SourceSpec]]
     frames_between_key_frames: int = Field(ge=0, le=50)
     missing_frame_tolerance: int = Field(ge=0)
     image_size: int = Field(ge=16, le=1024)
@@ -107,12 +112,34 @@ class IngestionParams(StrictSection):
     no_face: Literal["quarantine", "centre_crop"]
     apex_on_key_frame: Literal["keep", "quarantine"]
     missing_apex: Literal["middle", "quarantine"] = "middle"
+    # SMIC codes no apex: the middle frame, or the frame that moved most from the onset
+    smic_apex: Literal["middle", "max_motion"] = "middle"
     min_kept_fraction: float = Field(ge=0.0, le=1.0)
     workers: int = Field(ge=1, le=64)
     known_emotions: list[str]
     corrections: list[Correction]
     contact_sheet: ContactSheet
     magnification: Magnification = Field(default_factory=Magnification)
+
+    @model_validator(mode="after")
+    def _metadata_as_format_needs(self) -> IngestionParams:
+        problems = []
+        for data_source, specs in self.sources.items():
+            for name, spec in specs.items():
+                key = f"ingestion.sources.{data_source}.{name}.metadata"
+                if spec.format in SHEET_FORMATS and spec.metadata is None:
+                    problems.append(
+                        f"{key} is missing: format {spec.format} reads its clips from a "
+                        "metadata sheet; give the sheet's path"
+                    )
+                elif spec.format not in SHEET_FORMATS and spec.metadata is not None:
+                    problems.append(
+                        f"{key}: format {spec.format} has no metadata sheet (its clips are "
+                        "read from the folder tree); remove the key"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _unique_corrections(self) -> IngestionParams:

@@ -33,7 +33,8 @@ def ingestion_summary(
     missing_apex: str = "middle",
     magnification: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The summary (also logged); raises if a sheet row is neither kept nor rejected.
+    """The summary (also logged); raises if a sheet row (SMIC: clip folder) is neither kept
+    nor rejected.
 
     ``magnification``: the settings the clips were magnified with (``Magnification.record``);
     the summary adds how many kept clips were magnified (their notes say so)."""
@@ -42,10 +43,11 @@ def ingestion_summary(
     noted = quarantine[quarantine["action"] == "noted"]
     kept = len(clip_index)
     rows_read = int(sheet_stats["rows_read"])
+    unit = "clip folders" if sheet_stats.get("layout") == "folders" else "sheet rows"
     if kept + len(rejected) != rows_read:
         raise RuntimeError(
-            f"{sheet_stats['dataset']}: {rows_read} sheet rows but {kept} kept + "
-            f"{len(rejected)} rejected; every row must be kept or quarantined"
+            f"{sheet_stats['dataset']}: {rows_read} {unit} but {kept} kept + "
+            f"{len(rejected)} rejected; every one must be kept or quarantined"
         )
     kept_ids = set(clip_index["clip_id"].astype(str))
     face_found = int(clip_index["face_found"].sum()) if kept else 0
@@ -54,10 +56,13 @@ def ingestion_summary(
     summary = {
         "dataset": sheet_stats["dataset"],
         "enabled": bool(sheet_stats.get("enabled", True)),
+        # the metadata sheet; None for a source read from its folders (SMIC)
         "metadata": sheet_stats.get("metadata", ""),
         "root": sheet_stats.get("root", ""),
+        # where the clips come from: "sheet" rows, or the "folders" under root (SMIC)
+        "layout": sheet_stats.get("layout", "sheet"),
         # how the sheet was read: file_format, worksheet, encoding, delimiter
-        "sheet": dict(sheet_stats.get("sheet", {})),
+        "sheet": dict(sheet_stats.get("sheet") or {}),
         "rows_read": rows_read,
         "kept": kept,
         "rejected": len(rejected),
@@ -65,9 +70,11 @@ def ingestion_summary(
         "rejected_by_reason": dict(sorted(Counter(rejected["reason"]).items())),
         "patched_by_reason": dict(sorted(Counter(patched["reason"]).items())),
         "noted_by_reason": dict(sorted(Counter(noted["reason"]).items())),
-        # kept clips by how their apex was obtained: sheet | correction | middle
+        # kept clips by how their apex was obtained: sheet | correction | middle | max_motion
         "apex_by_source": dict(sorted(Counter(str(v) for v in sources).items())),
         "missing_apex": missing_apex,
+        # how SMIC's uncoded apexes were chosen (ingestion.smic_apex); absent for the others
+        **({"apex_method": sheet_stats["apex_method"]} if "apex_method" in sheet_stats else {}),
         "by_emotion": emotion_accounting(sheet_stats, rejected, clip_index),
         "face_found": face_found,
         "face_found_rate": face_found / attempted if attempted else 0.0,

@@ -13,6 +13,7 @@ from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.reporting import figures as fig
 from microexpression_pipeline.pipelines.reporting import report as rep
 from microexpression_pipeline.pipelines.reporting.accounting import accounting_blocks
+from microexpression_pipeline.pipelines.reporting.benchmark_section import benchmark_section
 from microexpression_pipeline.pipelines.reporting.cross_dataset_text import (
     final_model_line,
     mapping_statement,
@@ -170,7 +171,7 @@ def _model_section(ev: Mapping[str, Any], images: Mapping[str, str]) -> list[rep
 def _cross_dataset_section(
     summaries: Mapping[str, Mapping[str, Any]], images: Mapping[str, str]
 ) -> list[rep.Block]:
-    blocks = [rep.heading("Generalisation to CASME II", 2)]
+    blocks = [rep.heading("Hold-out database: the study's CASME II test", 2)]
     if not summaries:
         return [
             *blocks,
@@ -277,6 +278,7 @@ def write_report(
     accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
     flow_sheet: str | None = None,
     flow_meta: Mapping[str, Any] | None = None,
+    benchmark: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
     """The figures (passed on to be saved), the HTML report and the Markdown report."""
     images = {
@@ -351,6 +353,7 @@ def write_report(
             blocks += _model_section(ev, images)
     blocks += _cross_dataset_section(cross_dataset, images)
     blocks += accounting_blocks((accounting or {}).get("casme2", {}), "CASME II", level=3)
+    blocks += benchmark_section(benchmark)
     return figures, rep.to_html(title, blocks), rep.to_markdown(blocks)
 
 
@@ -364,11 +367,13 @@ def report_figures(
     accounting: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
     flow_sheet: str | None = None,
     flow_meta: Mapping[str, Any] | None = None,
+    benchmark: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Figure], str, str]:
     """Draw the pictures and write the report that embeds them (``flow_sheet``: the SAMM flow
-    contact sheet as base64 PNG, None when the features pipeline never ran)."""
+    contact sheet as base64 PNG, None when the features pipeline never ran; ``benchmark``:
+    ``megc2019.results``, None before the MEGC 2019 benchmark ran)."""
     figures = draw_figures(evaluations, board, augmentation_metas, cross_dataset)
     return write_report(
         evaluations, board, figures, augmentation_metas, cross_dataset, run_info, reporting,
-        accounting, flow_sheet, flow_meta,
+        accounting, flow_sheet, flow_meta, benchmark,
     )  # fmt: skip

@@ -74,6 +74,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "reporting.test_set_accounting",
                     "samm.flow_contact_sheet",
                     "samm.flow_meta",
+                    "megc2019.results",
                 ],
                 ["reporting.figures", "reporting.html", "reporting.markdown"],
                 name="write_report",

@@ -9,6 +9,7 @@ saw another fold's test clips.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,11 @@ def fit_model(
     per-epoch history and the record of its fitting and validation sets
     (``training_set``). ``callbacks`` only watch (e.g. a progress bar).
     """
+    started = time.perf_counter()
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = model_factory(spec)
+    built = time.perf_counter()
     chosen = training_set(
         table, spec.classes, seed, spec.validation_fraction, spec.validation_split,
         spec.min_validation_subjects, spec.balance_pool,
@@ -191,10 +194,12 @@ def fit_model(
         verbose=spec.verbose,
         shuffle=False,  # the dataset shuffles itself (make_dataset)
     )
+    fitted = time.perf_counter()
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     frame = frame.rename(columns={"learning_rate": "lr"})
-    return model, frame, chosen.record
+    seconds = {"build": round(built - started, 4), "fit": round(fitted - built, 4)}
+    return model, frame, {**chosen.record, "seconds": seconds}
 
 
 def run_fold(
@@ -217,7 +222,9 @@ def run_fold(
         spec, clips, table.loc[list(train_ids)], seed, model_factory, callbacks
     )
     test = table.loc[list(test_ids)]
+    started = time.perf_counter()
     probabilities = predict_clips(model, clips[test["row"].to_numpy()], spec)
+    record["seconds"]["predict"] = round(time.perf_counter() - started, 4)
     predicted = probabilities.argmax(axis=1)
     predictions = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ been checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -149,8 +149,10 @@ def leakage(
     return problems
 
 
-PROTOCOLS = ("loso", "group_kfold", "stratified_kfold")
-SUBJECT_INDEPENDENT = frozenset({"loso", "group_kfold"})
+PROTOCOLS = ("loso", "group_kfold", "stratified_kfold", "leave_one_dataset_out", "holdout")
+# Datasets never share a subject, so the cross-database protocols are subject-independent too.
+SUBJECT_INDEPENDENT = frozenset({"loso", "group_kfold", "leave_one_dataset_out", "holdout"})
+CROSS_DATABASE = frozenset({"leave_one_dataset_out", "holdout"})
 
 
 @dataclass(frozen=True)
@@ -174,12 +176,20 @@ def make_folds(
     n_splits: int = 5,
     n_repeats: int = 3,
     seed: int = 0,
+    holdout_pairs: Sequence[Sequence[str]] = (),
 ) -> list[Fold]:
-    """Folds of ``protocol`` over the original clips (copies follow their source clip)."""
+    """Folds of ``protocol`` over the original clips (copies follow their source clip).
+
+    Cross-database protocols split by the ``dataset`` column: ``leave_one_dataset_out``
+    tests each dataset on a model trained on all the others; ``holdout`` has one fold per
+    ``(train dataset, test dataset)`` of ``holdout_pairs``, other datasets left unused.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(
             f"evaluation.protocol: {protocol!r} is not valid; valid choices: {', '.join(PROTOCOLS)}"
         )
+    if protocol in CROSS_DATABASE:
+        return _cross_database_folds(samples, protocol, holdout_pairs)
     originals = _originals(samples).reset_index(drop=True)
     clip_ids = originals["source_clip_id"].to_numpy()
     labels = originals["label"].to_numpy()
@@ -215,4 +225,44 @@ def make_folds(
         else:
             name = f"repeat {repeat + 1} fold {index % n_splits + 1}"
         folds.append(Fold(index, name, repeat, tuple(train_ids), tuple(test_ids)))
+    return folds
+
+
+def _cross_database_folds(
+    samples: pd.DataFrame, protocol: str, holdout_pairs: Sequence[Sequence[str]]
+) -> list[Fold]:
+    """The folds of a cross-database protocol, each checked by ``select_fold``."""
+    if "dataset" not in samples.columns:
+        raise ValueError(
+            f"evaluation.protocol: {protocol} needs a sample table with a dataset column "
+            "(a composite of several datasets: kedro run --pipeline=megc2019)"
+        )
+    datasets = samples["dataset"].astype(str)
+    present = sorted(set(datasets))
+    if protocol == "leave_one_dataset_out":
+        if len(present) < 2:
+            raise ValueError(
+                f"evaluation.protocol: leave_one_dataset_out needs two datasets or more; the "
+                f"sample table has {present}"
+            )
+        pairs = [([d for d in present if d != held_out], held_out) for held_out in present]
+    else:
+        if not holdout_pairs:
+            raise ValueError(
+                "evaluation.holdout_pairs: protocol holdout needs [train, test] dataset pairs"
+            )
+        pairs = [([str(train)], str(test)) for train, test in holdout_pairs]
+    folds = []
+    for index, (train_sets, test_set) in enumerate(pairs):
+        unknown = sorted({*train_sets, test_set} - set(present))
+        if unknown or test_set in train_sets:
+            raise ValueError(
+                f"evaluation.holdout_pairs: [{', '.join(train_sets)}, {test_set}] is not a "
+                f"pair of two different datasets of the sample table ({', '.join(present)})"
+            )
+        used = samples[datasets.isin([*train_sets, test_set])]
+        test_subjects = set(subject_keys(used[used["dataset"].astype(str) == test_set]))
+        train_ids, test_ids = select_fold(used, test_subjects=test_subjects)
+        name = f"train {'+'.join(train_sets)} -> test {test_set}"
+        folds.append(Fold(index, name, 0, tuple(train_ids), tuple(test_ids)))
     return folds

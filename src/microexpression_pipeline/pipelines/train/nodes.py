@@ -129,7 +129,9 @@ def train_and_evaluate(
     protocol = evaluation.protocol
     independent = protocol in SUBJECT_INDEPENDENT
     seeds = list(evaluation.seeds or [seed])
-    folds = make_folds(samples, protocol, evaluation.n_splits, evaluation.n_repeats, seed)
+    folds = make_folds(
+        samples, protocol, evaluation.n_splits, evaluation.n_repeats, seed, evaluation.holdout_pairs
+    )
     progress = FoldProgress(
         architecture.name, len(folds) * len(seeds), spec.epochs, enabled=spec.verbose == 0
     )

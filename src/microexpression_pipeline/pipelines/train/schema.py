@@ -7,7 +7,7 @@ sizes of its ``binary`` and ``multiclass`` variants (the registry's size schema)
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, create_model, field_validator
 
@@ -99,9 +99,13 @@ class TrainingParams(StrictSection):
 class EvaluationParams(StrictSection):
     section = "evaluation"
 
-    protocol: Literal["loso", "group_kfold", "stratified_kfold"]
+    protocol: Literal["loso", "group_kfold", "stratified_kfold", "leave_one_dataset_out", "holdout"]
     n_splits: int = Field(ge=2)
     n_repeats: PositiveInt
+    # protocol holdout: [train dataset, test dataset] pairs of a composite's datasets
+    holdout_pairs: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list
+    )
     seeds: list[NonNegativeInt] | None = Field(default=None, min_length=1)
 
     @field_validator("seeds")

@@ -1,0 +1,257 @@
+"""The MEGC 2019 composite's LOSO of STSTNet at its reference settings, on this machine.
+
+``python -m benchmarks.megc2019 [--folds K] [--out DIR]``. In a temporary project copy:
+
+1. ``kedro run --env real --pipeline=megc2019`` on the synthetic sample
+   (``data_source:synthetic``) up to the composite's flow set: sample generation, ingestion
+   of the three datasets at the real settings' 128 px, the composite (442 clips, 68
+   subjects), and every clip's TV-L1 flow (no augmented copies, as the references);
+2. the first ``K`` of the 68 LOSO folds trained through the train pipeline's own fold code
+   (``make_folds``, ``run_fold``) with conf/real's STSTNet settings (Adam 5e-5, batches of
+   256, 800 epochs), each fold's build / fit / predict seconds and its first and later epochs
+   timed;
+3. the per-epoch cost of STSTNet's parts: the model as built (its three streams as one
+   16-filter convolution) beside the reference's three separate streams (the same function),
+   and without its batch normalisation or with Keras' own (not PyTorch-exact) max-pool
+   padding.
+
+The projection: preparation + 69 fits (68 folds and the final model) at the measured mean
+fold time. Results: ``DIR/megc2019.json`` and ``DIR/megc2019.md`` (default DIR: a new
+``data/09_benchmarks/<UTC time>/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.end_to_end import KEDRO, copy_project
+from benchmarks.machine import describe, summary_line
+from benchmarks.subprocesses import worker_env
+from benchmarks.timing import log
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = "data_source:synthetic,model:ststnet"
+UNTIL = "megc2019.augmentation.flow.flow_inputs"
+
+
+def _latest(folder: Path) -> Path:
+    return sorted(p for p in folder.iterdir() if p.is_dir())[-1] / folder.name
+
+
+def prepare(project: Path) -> float:
+    """Run the pipeline up to the composite's flow set; its wall seconds."""
+    argv = [KEDRO, "run", "--env", "real", "--pipeline=megc2019", "--params", PARAMS,
+            "--to-nodes", UNTIL]  # fmt: skip
+    log(f"preparation: {' '.join(argv[1:])}")
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=project, env=worker_env(), capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-2000:] + done.stderr[-3000:])
+    return time.perf_counter() - started
+
+
+def _reference_training(project: Path) -> Any:
+    """conf/real's training parameters (merged over conf/base) as the train node gets them."""
+    from kedro.config import OmegaConfigLoader
+
+    from microexpression_pipeline.pipelines.train.schema import TrainingParams
+    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
+
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k not in ("base_env", "default_run_env")}
+    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="real",
+                               **args)  # fmt: skip
+    return TrainingParams.model_validate(loader["parameters"]["training"])
+
+
+class _EpochClock:
+    """Keras callback: the wall seconds of every epoch."""
+
+    def __init__(self) -> None:
+        import keras
+
+        class Clock(keras.callbacks.Callback):
+            def on_epoch_begin(inner, epoch: int, logs: Any = None) -> None:  # noqa: N805
+                inner.started = time.perf_counter()
+
+            def on_epoch_end(inner, epoch: int, logs: Any = None) -> None:  # noqa: N805
+                self.seconds.append(time.perf_counter() - inner.started)
+
+        self.seconds: list[float] = []
+        self.callback = Clock()
+
+
+def train_folds(project: Path, n_folds: int) -> dict[str, Any]:
+    """The first ``n_folds`` LOSO folds of STSTNet on the composite's flow set, timed."""
+    import pandas as pd
+    import tensorflow as tf
+
+    from microexpression_pipeline.models import ARCHITECTURES
+    from microexpression_pipeline.pipelines.train.fitting import run_fold
+    from microexpression_pipeline.pipelines.train.folds import make_folds
+    from microexpression_pipeline.pipelines.train.nodes import _spec, unit_seed
+
+    data = project / "data/05_model_input/synthetic/megc2019/augmented/flow"
+    with np.load(_latest(data / "clips.npz"), allow_pickle=False) as payload:
+        clips = payload["clips"]
+    samples = pd.read_parquet(_latest(data / "samples.parquet"))
+    training = _reference_training(project)
+    if training.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    spec = _spec(ARCHITECTURES["ststnet"], tuple(clips.shape[1:]),
+                 ("negative", "positive", "surprise"), training)  # fmt: skip
+    folds = make_folds(samples, "loso")
+    log(f"{len(folds)} folds of {len(samples)} samples; timing {n_folds} at {spec.epochs} epochs")
+    measured = []
+    for fold in folds[:n_folds]:
+        clock = _EpochClock()
+        started = time.perf_counter()
+        predictions, _, record = run_fold(
+            spec, clips, samples, fold.train_ids, fold.test_ids, unit_seed(42, fold.index),
+            callbacks=[clock.callback],
+        )  # fmt: skip
+        total = time.perf_counter() - started
+        epochs = np.asarray(clock.seconds)
+        measured.append({
+            "fold": fold.name, "train_samples": len(fold.train_ids),
+            "test_clips": len(predictions), "seconds": round(total, 2), **record["seconds"],
+            "first_epoch_s": round(float(epochs[0]), 3),
+            "later_epoch_ms": round(float(np.median(epochs[1:])) * 1000, 1),
+            "other_s": round(total - sum(record["seconds"].values()), 2),
+        })  # fmt: skip
+        log(f"fold {fold.name}: {measured[-1]}")
+    return {"n_folds": len(folds), "epochs": spec.epochs, "batch_size": spec.batch_size,
+            "learning_rate": spec.learning_rate, "folds": measured,
+            "n_samples": len(samples)}  # fmt: skip
+
+
+def _parts(n: int = 435, epochs: int = 20) -> dict[str, float]:
+    """Milliseconds per epoch of STSTNet and of variants without one of its costs."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    from microexpression_pipeline.models.flow_nets import (
+        _edge,
+        torch_batch_norm,
+        torch_conv,
+        torch_max_pool,
+    )
+    from microexpression_pipeline.models.inputs import flow_input
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (n, 28, 28, 3)).astype("float16")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, n)]
+
+    def keras_pool(s: Any) -> Any:
+        return layers.MaxPooling2D(3, strides=3, padding="same")(s)
+
+    def one_edge_pool(s: Any) -> Any:  # PyTorch's windows: only the leading pad is used
+        for axis in (1, 2):
+            s = layers.Concatenate(axis=axis)([_edge(s, axis, True), s])
+        return layers.MaxPooling2D(3, strides=3)(s)
+
+    def model(filters: tuple[int, ...], pool: Any, batch_norm: bool = True) -> Any:
+        flow, h0 = flow_input((28, 28, 3), "minmax")
+        streams = []
+        for f in filters:
+            s = layers.ReLU()(torch_conv(h0, f, 3, 2, "reference"))
+            s = torch_batch_norm()(s) if batch_norm else s
+            streams.append(layers.Dropout(0.5)(pool(s)))
+        h = layers.Concatenate()(streams) if len(streams) > 1 else streams[0]
+        h = layers.Flatten()(layers.AveragePooling2D(2)(h))
+        return keras.Model(flow, layers.Dense(3, activation="softmax")(h))
+
+    exact = lambda s: torch_max_pool(s, 3, 3, 1)  # noqa: E731
+    variants = {
+        "three separate streams of 3, 5 and 8 filters (the reference's layout)": model(
+            (3, 5, 8), exact
+        ),
+        "STSTNet as built: the streams as one 16-filter convolution (same function)": model(
+            (16,), exact
+        ),
+        "as built, without batch normalisation": model((16,), exact, batch_norm=False),
+        "as built, Keras' max-pool padding (not PyTorch's windows)": model((16,), keras_pool),
+        "as built, leading pad only (same function)": model((16,), one_edge_pool),
+    }
+    out = {}
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(256)
+    for name, net in variants.items():
+        net.compile(optimizer=keras.optimizers.Adam(5e-5), loss="categorical_crossentropy",
+                    metrics=["accuracy"])  # fmt: skip
+        net.fit(dataset, epochs=2, verbose=0)
+        started = time.perf_counter()
+        net.fit(dataset, epochs=epochs, verbose=0)
+        out[name] = round((time.perf_counter() - started) / epochs * 1000, 1)
+        log(f"{name}: {out[name]} ms/epoch")
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    t = result["training"]
+    folds = t["folds"]
+    mean = float(np.mean([f["seconds"] for f in folds]))
+    lines = [
+        "# MEGC 2019 composite: STSTNet LOSO at its reference settings", "",
+        f"Machine: {result['machine_line']}", "",
+        f"- Preparation (`kedro run --env real --pipeline=megc2019 --params {PARAMS} "
+        f"--to-nodes {UNTIL}`: sample, ingestion of 3 datasets at 128 px, composite, TV-L1 "
+        f"flow of {t['n_samples']} clips): {result['preparation_s']:.0f} s",
+        f"- LOSO: {t['n_folds']} folds + the final model, {t['epochs']} epochs, batches of "
+        f"{t['batch_size']}, Adam {t['learning_rate']}; {len(folds)} folds measured:", "",
+        "| fold | train samples | test clips | total s | build s | fit s | predict s | "
+        "first epoch s | later epochs ms (median) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for f in folds:
+        lines.append(f"| {f['fold']} | {f['train_samples']} | {f['test_clips']} | "
+                     f"{f['seconds']} | {f['build']} | {f['fit']} | {f['predict']} | "
+                     f"{f['first_epoch_s']} | {f['later_epoch_ms']} |")  # fmt: skip
+    lines += [
+        "", f"Projected composite LOSO: {result['preparation_s']:.0f} s + 69 x {mean:.0f} s = "
+        f"{result['projected_s'] / 60:.0f} min (target: 10 min).", "",
+        "Per-epoch cost of STSTNet's parts (435 clips, batches of 256, ms per epoch):", "",
+        "| variant | ms / epoch |", "|---|---|",
+        *(f"| {name} | {ms} |" for name, ms in result["parts_ms_per_epoch"].items()),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=2, help="LOSO folds to time (of 68)")
+    stamp = time.strftime("%Y-%m-%dT%H.%M.%SZ", time.gmtime())
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "09_benchmarks" / stamp)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-megc-"))
+    try:
+        project = copy_project(ROOT, folder / "project")
+        preparation = prepare(project)
+        training = train_folds(project, args.folds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    parts = _parts()
+    mean = float(np.mean([f["seconds"] for f in training["folds"]]))
+    machine = describe(ROOT)
+    result = {"machine": machine, "machine_line": summary_line(machine),
+              "preparation_s": round(preparation, 1), "training": training,
+              "projected_s": round(preparation + 69 * mean, 1),
+              "parts_ms_per_epoch": parts}  # fmt: skip
+    (args.out / "megc2019.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (args.out / "megc2019.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
