@@ -121,7 +121,9 @@ def build_ststnet(
     element-wise dropout) acts on each channel alone, so one convolution of 3 + 5 + 8 filters
     followed by the same layers is the same function with the same parameters, their
     concatenation in order (``tests/models/test_flow_models.py`` checks this against the
-    three-stream form), in half the time per epoch.
+    three-stream form), in half the time per epoch. With ``initializer: reference`` (PyTorch's,
+    by fan-in only) the initial weights are drawn alike too; a Keras initializer that also
+    depends on fan-out (Glorot) draws the merged kernel's as one 16-filter layer's.
     """
     del intensity
     flow, x = flow_input(shape, sizes.input_normalisation)

@@ -26,7 +26,6 @@ from microexpression_pipeline.pipelines.megc2019.scores import (
     part_scores,
     summarise_parts,
 )
-from microexpression_pipeline.pipelines.train.schema import EvaluationParams
 
 logger = logging.getLogger(__name__)
 
@@ -59,41 +58,71 @@ def compose(
     return clips, index, summary
 
 
-def _pair_labels(evaluation: EvaluationParams) -> dict[int, str]:
-    """Fold index -> ``train->test`` of the hold-out protocol."""
-    return {i: f"{train}->{test}" for i, (train, test) in enumerate(evaluation.holdout_pairs)}
+# The evaluation protocol each key must have been trained under.
+EXPECTED_PROTOCOL = {"loso": "loso", "lodo": "leave_one_dataset_out", "holdout": "holdout"}
+
+
+def _parts_of(
+    protocol: str,
+    predictions: pd.DataFrame,
+    summary: Mapping[str, Any],
+    dataset_of: Mapping[str, str],
+) -> pd.Series:
+    """Each prediction's part (its dataset; under hold-out its ``train->test`` pair, from the
+    pairs the predictions were trained with). Raises ``ValueError`` saying why the
+    predictions do not belong in this protocol's table: trained under another protocol, on
+    another composite, or not testing every clip once (LOSO and leave one database out)."""
+    made = set(predictions["protocol"].astype(str)) if "protocol" in predictions else set()
+    if made != {EXPECTED_PROTOCOL[protocol]}:
+        raise ValueError(
+            f"trained under protocol {sorted(made)}, not {EXPECTED_PROTOCOL[protocol]} "
+            f"(megc2019.evaluation.{protocol}.protocol)"
+        )
+    datasets = datasets_of(predictions, dataset_of)
+    if protocol in ("loso", "lodo"):
+        keys = [k for k in ("seed", "repeat") if k in predictions]
+        runs = [g for _, g in predictions.groupby(keys)] if keys else [predictions]
+        if any(sorted(g["clip_id"].astype(str)) != sorted(dataset_of) for g in runs):
+            raise ValueError("its runs do not test every clip of this composite once")
+        return datasets
+    pairs = (summary.get("evaluation") or {}).get("holdout_pairs") or []
+    labels = {i: f"{train}->{test}" for i, (train, test) in enumerate(pairs)}
+    folds = predictions["fold"].astype(int)
+    if not set(folds) <= set(labels) or any(
+        datasets[folds == i].ne(labels[i].split("->")[1]).any() for i in set(folds)
+    ):
+        raise ValueError("its folds do not match the hold-out pairs it was trained with")
+    return folds.map(labels)
 
 
 def _scored(
     protocol: str,
     predictions: pd.DataFrame,
+    summary: Mapping[str, Any],
     dataset_of: Mapping[str, str],
     classes: list[str],
-    holdout: EvaluationParams,
 ) -> dict[str, dict[str, float]]:
     """Part -> mean/std scores of one architecture's predictions under ``protocol``."""
-    datasets = datasets_of(predictions, dataset_of)
-    if protocol == "loso":
-        return summarise_parts(part_scores(predictions, datasets, classes))
-    if protocol == "lodo":
-        scored = summarise_parts(part_scores(predictions, datasets, classes, whole=None))
-        order = list(dict.fromkeys(dataset_of.values()))  # the composite's dataset order
+    parts = _parts_of(protocol, predictions, summary, dataset_of)
+    whole = COMPOSITE if protocol == "loso" else None
+    scored = summarise_parts(part_scores(predictions, parts, classes, whole=whole))
+    if protocol == "lodo":  # in the composite's dataset order
+        order = list(dict.fromkeys(dataset_of.values()))
         return {part: scored[part] for part in sorted(scored, key=order.index)}
-    pairs = predictions["fold"].astype(int).map(_pair_labels(holdout))
-    return summarise_parts(part_scores(predictions, pairs, classes, whole=None))
+    return scored
 
 
 def score_benchmark(
     composite_index: pd.DataFrame,
     composite_summary: Mapping[str, Any],
-    holdout: EvaluationParams,
     references: ReferenceParams,
     data_source: str,
     run_info: Mapping[str, Any],
     **trained: Any,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any], str]:
     """Every architecture's results per protocol and part (``trained``:
-    ``<protocol>/<arch>/predictions`` and ``.../summary``, None when never trained).
+    ``<protocol>/<arch>/predictions`` and ``.../summary``: this run's, or the latest saved,
+    named with its run; None when never trained).
 
     Returns the results (JSON), the MEGC table (LOSO, MEGC layout), MLflow metrics and the
     benchmark's Markdown report. Published references appear only for ``data_source: real``.
@@ -118,21 +147,26 @@ def score_benchmark(
             if predictions is None or not len(predictions):
                 continue
             try:
-                parts = _scored(protocol, predictions, dataset_of, classes, holdout)
+                parts = _scored(protocol, predictions, summary, dataset_of, classes)
             except ValueError as exc:
                 skipped[architecture.name] = f"{exc}; re-run kedro run --pipeline=megc2019"
                 continue
             run = summary.get("run") or {}
+            session = run.get("kedro_session_id")
+            this_run = session == run_info.get("kedro_session_id")
             rows.append(
                 {
-                    "method": architecture.name,
+                    "method": architecture.name + ("" if this_run else f" (run {session})"),
                     "key": key,
                     "parts": parts,
-                    "kedro_session_id": run.get("kedro_session_id"),
+                    "this_run": this_run,
+                    "kedro_session_id": session,
                     "mlflow_run_id": run.get("mlflow_run_id"),
                     "seeds": summary.get("seeds"),
                 }
             )
+            if not this_run:  # an earlier run's results: shown and named, logged there
+                continue
             for part, entry in parts.items():
                 for name in ("uf1", "uar"):
                     tag = f"{protocol}.{key}.{part.replace('->', '_to_')}.{name}"

@@ -94,7 +94,6 @@ def _scoring() -> Node:
         {
             "composite_index": "megc2019.clip_index",
             "composite_summary": "megc2019.composite_summary",
-            "holdout": "params:megc2019.evaluation.holdout",
             "references": "params:megc2019.references",
             "data_source": "params:data_source",
             "run_info": "run_info",

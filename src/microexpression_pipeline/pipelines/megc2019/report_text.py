@@ -99,7 +99,7 @@ def benchmark_blocks(results: Mapping[str, Any], megc_table: pd.DataFrame) -> li
             blocks.append({"kind": "table", "table": _records(table)})
         else:
             blocks.append({"kind": "paragraph", "text": "No model trained under this protocol."})
-    if protocols.get("holdout"):
+    if protocols.get("holdout", {}).get("rows"):
         blocks.append({"kind": "paragraph", "text": (
             "The study's CASME II generalisation test (binary classes, models trained on all "
             "of SAMM, tested on CASME II) is one hold-out instance; its results are in the "

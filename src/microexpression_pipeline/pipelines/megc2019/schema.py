@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from microexpression_pipeline.dataset_sources import SOURCES
 from microexpression_pipeline.parameters import StrictSection
@@ -57,6 +57,24 @@ class CompositeParams(StrictSection):
                     if seen.setdefault(key, name) != name:
                         raise ValueError(f"{dataset}: {label!r} is mapped to two classes")
         return value
+
+
+    @model_validator(mode="after")
+    def _datasets_named(self) -> CompositeParams:
+        """Every dataset the mapping, exclusions and counts name is one of ``datasets`` (a
+        misspelt one would be silently ignored), and each of those has a mapping."""
+        named = {
+            "mapping": set(self.mapping),
+            "exclusions": {e.dataset for e in self.exclusions},
+            "expected_counts": set(self.expected_counts),
+            "expected_subjects": set(self.expected_subjects),
+        }
+        for key, names in named.items():
+            if unknown := sorted(names - set(self.datasets)):
+                raise ValueError(f"{key} names {unknown}, not in datasets {self.datasets}")
+        if missing := sorted(set(self.datasets) - set(self.mapping)):
+            raise ValueError(f"mapping has no entry for {missing}")
+        return self
 
 
 class Reference(StrictSection):
