@@ -58,7 +58,6 @@ class CompositeParams(StrictSection):
                         raise ValueError(f"{dataset}: {label!r} is mapped to two classes")
         return value
 
-
     @model_validator(mode="after")
     def _datasets_named(self) -> CompositeParams:
         """Every dataset the mapping, exclusions and counts name is one of ``datasets`` (a
