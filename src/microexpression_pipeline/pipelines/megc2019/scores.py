@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microexpression_pipeline.metrics import RUN_KEYS, chance_level, encode, headline
+from microexpression_pipeline.metrics import chance_level, encode, headline, run_scores
 
 COMPOSITE = "composite"
 METRICS = ("uf1", "uar")
@@ -34,26 +34,16 @@ def part_scores(
     whole: str | None = COMPOSITE,
 ) -> pd.DataFrame:
     """Accuracy / UF1 / UAR per run and part (``parts``: each prediction's part, such as its
-    dataset), and with ``whole`` all of them pooled. One row per (run, part), ``n`` clips."""
+    dataset), and with ``whole`` all of them pooled: ``metrics.run_scores`` on each part.
+    One row per (run, part), ``n`` clips."""
     frame = predictions.assign(part=parts.to_numpy())
-    keys = [key for key in RUN_KEYS if key in frame]
-    rows = []
     groups = [(name, frame[frame["part"] == name]) for name in dict.fromkeys(frame["part"])]
     if whole is not None:
         groups.insert(0, (whole, frame))
-    for part, group in groups:
-        runs = group.groupby(keys, sort=True) if keys else [((), group)]
-        for values, run in runs:
-            values = values if isinstance(values, tuple) else (values,)
-            scores = headline(
-                encode(run["true_label"], classes),
-                encode(run["predicted_label"], classes),
-                len(classes),
-            )
-            rows.append(
-                {**dict(zip(keys, values, strict=True)), "part": part, "n": len(run), **scores}
-            )
-    return pd.DataFrame(rows)
+    return pd.concat(
+        [run_scores(group, classes).assign(part=part) for part, group in groups],
+        ignore_index=True,
+    )
 
 
 def datasets_of(predictions: pd.DataFrame, dataset_of: Mapping[str, str]) -> pd.Series:
