@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +18,44 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
+
+
+def _free_port() -> int:
+    """A free localhost port below 49152 (kedro-viz refuses the ephemeral range above)."""
+    for port in random.Random(os.getpid()).sample(range(20000, 49000), 200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free localhost port between 20000 and 49000")
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and the processes it started
+    (its own process group): SIGTERM, then SIGKILL after 20 s."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def stop_process():
+    """``stop_process(process)``: stop a server subprocess and its own process group."""
+    return _stop_process
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """``free_port()``: a free localhost port, for a server a test starts."""
+    return _free_port
 
 
 @pytest.fixture(scope="session")

@@ -68,8 +68,9 @@ def test_every_node_section_is_typed_for_kedros_validation() -> None:
         **{
             name: name
             for name in (
-                "augmentation", "cross_dataset", "evaluation", "features", "ingestion",
-                "reporting", "synthetic", "training", "megc2019.composite", "megc2019.references",
+                "augmentation", "cross_dataset", "evaluation", "features", "inference",
+                "ingestion", "reporting", "synthetic", "training", "megc2019.composite",
+                "megc2019.references",
             )
         },
         # the MEGC 2019 pipeline's train nodes: one evaluation section per protocol

@@ -7,8 +7,9 @@ from kedro.pipeline import Pipeline
 
 # Pipelines run on their own only: `synthetic` (re)generates the embedded sample and measures
 # its frame-difference baseline (ingestion generates the sample on first use by itself);
-# `megc2019` is the MEGC 2019 composite benchmark (it runs ingestion itself).
-STANDALONE = frozenset({"synthetic", "megc2019"})
+# `megc2019` is the MEGC 2019 composite benchmark (it runs ingestion itself); `inference`
+# runs a trained model on a user's video or folder of frames.
+STANDALONE = frozenset({"synthetic", "megc2019", "inference"})
 
 
 def register_pipelines() -> dict[str, Pipeline]:

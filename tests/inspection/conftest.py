@@ -3,12 +3,8 @@ Chromium (Debian's package, never a downloaded browser) and a folder for test ar
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import random
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,18 +36,6 @@ CHROMIUM_ARGS = [
 VIZ_START_TIMEOUT_S = 240
 
 
-def free_port() -> int:
-    """A free localhost port below 49152 (kedro-viz refuses the ephemeral range above)."""
-    for port in random.Random(os.getpid()).sample(range(20000, 49000), 200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free localhost port between 20000 and 49000")
-
-
 def get_json(url: str, timeout: float = 30) -> object:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.load(response)
@@ -71,22 +55,13 @@ class VizServer:
         return get_json(f"{self.url}/api/{path}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server and the processes it started (its own process group)."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def viz_server(
-    tmp_path_factory: pytest.TempPathFactory, copy_project, kedro_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory,
+    copy_project,
+    kedro_env: dict[str, str],
+    free_port,
+    stop_process,
 ) -> Iterator[VizServer]:
     """``kedro viz run --port <free> --no-browser`` (default host) on a project copy."""
     project = copy_project(tmp_path_factory.mktemp("viz") / "project")
@@ -119,7 +94,7 @@ def viz_server(
                 time.sleep(1)
         yield server
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

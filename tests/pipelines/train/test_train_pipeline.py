@@ -12,11 +12,15 @@ from kedro.runner import SequentialRunner
 
 from microexpression_pipeline.metrics import accuracy
 from microexpression_pipeline.models import get
+from microexpression_pipeline.motion.flow_settings import FlowSettings
 from microexpression_pipeline.pipelines.train import create_pipeline
 from microexpression_pipeline.pipelines.train.fitting import make_dataset
 from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
 
 MAPPINGS = {"binary": {"negative": ["anger"], "positive": ["happiness"]}}
+INGESTION = {"image_size": 16, "frames_between_key_frames": 3, "face_margin": 0.15,
+             "detection_max_side": 320, "min_face_confidence": 0.9, "no_face": "quarantine",
+             "magnification": {"enabled": False}}  # fmt: skip
 
 
 def _catalog(augmented, samples, training, meta=None, n_splits=3, seeds=None) -> DataCatalog:
@@ -36,17 +40,22 @@ def _catalog(augmented, samples, training, meta=None, n_splits=3, seeds=None) ->
         "params:seed": 3,
         "params:mode": "binary",
         "params:label_mappings": MAPPINGS,
+        "params:ingestion": INGESTION,
         "run_info": {"mlflow_run_id": "abc123", "data_source": "synthetic"},
     }
     return DataCatalog({name: MemoryDataset(value) for name, value in data.items()})
 
 
 def _run(catalog: DataCatalog, architecture: str) -> dict:
+    """The architecture's training node, then its packaging node, through Kedro's runner
+    (two runs: a run releases the in-memory datasets its later nodes consumed)."""
     slug = get(architecture).key
     pipeline = create_pipeline().only_nodes_with_tags(get(architecture).tag)
-    SequentialRunner().run(pipeline, catalog)
-    return {key: catalog[f"train_{slug}_{key}"].load() for key in
-            ("predictions", "histories", "model", "metrics", "summary")}  # fmt: skip
+    SequentialRunner().run(pipeline.only_nodes(f"train_{slug}"), catalog)
+    out = {key: catalog[f"train_{slug}_{key}"].load() for key in
+           ("predictions", "histories", "model", "metrics", "summary")}  # fmt: skip
+    SequentialRunner().run(pipeline.only_nodes(f"package_{slug}"), catalog)
+    return out | {key: catalog[f"train_{slug}_{key}"].load() for key in ("card", "mlflow_model")}
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +65,14 @@ def toy(augmented_set):
 
 def test_pipeline_has_one_node_per_architecture() -> None:
     pipeline = create_pipeline()
-    assert sorted(n.name for n in pipeline.nodes) == [
-        "train_2dcnn", "train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_offapexnet",
-        "train_rcn_a", "train_ststnet",
-    ]  # fmt: skip
+    keys = ["2dcnn", "3dcnn", "cnn_lstm", "convlstm2d", "offapexnet", "rcn_a", "ststnet"]
+    assert sorted(n.name for n in pipeline.nodes) == sorted(
+        [f"train_{k}" for k in keys] + [f"package_{k}" for k in keys]
+    )
+    # Each final model is packaged with its card: what inference needs to prepare a clip.
+    packaging = {n.name: n for n in pipeline.nodes}["package_3dcnn"]
+    assert packaging.inputs == ["train_3dcnn_model", "train_3dcnn_summary", "params:ingestion"]
+    assert packaging.outputs == ["train_3dcnn_card", "train_3dcnn_mlflow_model"]
     # Parallel branches, each tagged with its architecture and fed by the augmented set of its
     # transform set: the 2D CNN's own per-frame set, the flow set for the flow models, the
     # clip set for the others.
@@ -69,8 +82,9 @@ def test_pipeline_has_one_node_per_architecture() -> None:
                for k in ("3dcnn", "cnn_lstm", "convlstm2d"))  # fmt: skip
     assert all("augmentation.flow.clips" in inputs[f"train_{k}"]
                for k in ("ststnet", "offapexnet", "rcn_a"))  # fmt: skip
-    assert [n.name for n in pipeline.only_nodes_with_tags(get("cnn+lstm").tag).nodes] == [
-        "train_cnn_lstm"
+    assert sorted(n.name for n in pipeline.only_nodes_with_tags(get("cnn+lstm").tag).nodes) == [
+        "package_cnn_lstm",
+        "train_cnn_lstm",
     ]
 
 
@@ -101,6 +115,18 @@ def test_tiny_end_to_end_train(toy, tiny_training, architecture: str) -> None:
     assert len(out["metrics"][f"{slug}.fold_accuracy"]) == 3
     assert summary["run"]["mlflow_run_id"] == "abc123"
     assert summary["protocol"] == "group_kfold"
+    # The card: the classes, the crop the clips were made with, the protocol and its scores.
+    card = out["card"]
+    assert (card["architecture"], card["mode"], card["classes"]) == (
+        slug,
+        "binary",
+        ["negative", "positive"],
+    )
+    assert card["preprocessing"]["image_size"] == 16 and card["flow"] is None
+    assert card["metrics"]["uf1"] == pytest.approx(summary["metrics"]["uf1"])
+    assert (card["protocol"], card["data_source"]) == ("group_kfold", "synthetic")
+    assert out["mlflow_model"]["card"] == card
+    assert out["mlflow_model"]["model"].output_shape == (None, 2)
     # Every fold says who was fitted, validated and tested, and how many clips each had.
     for record in summary["folds"]:
         fit, validation = set(record["fit_subjects"]), set(record["validation_subjects"])
@@ -135,7 +161,8 @@ def _flow_set(n_subjects: int = 6, clips_per_subject: int = 4) -> tuple[dict, pd
                          "subject": f"{s:03d}", "label": label, "is_augmented": False,
                          "copy_index": 0})  # fmt: skip
     samples = pd.DataFrame(rows)
-    record = {"method": "tvl1", "fingerprint": '{"method": "tvl1"}'}
+    settings = FlowSettings(method="tvl1", size=28)
+    record = settings.record(16) | {"fingerprint": settings.fingerprint()}
     arrays = {"clips": np.stack(fields), "sample_ids": samples["sample_id"].to_numpy("U"),
               "flow_settings": np.array(json.dumps(record))}  # fmt: skip
     return arrays, samples

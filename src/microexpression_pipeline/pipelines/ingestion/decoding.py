@@ -101,8 +101,9 @@ def _decode_cv2_jpeg(data: bytes, gray: bool, factor: int) -> np.ndarray:
     return image if gray else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-_TO_GRAY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
-_TO_RGB = {1: cv2.COLOR_GRAY2RGB, 3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}
+# OpenCV's conversions of its BGR(A) images by channel count (also for video frames).
+TO_GRAY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
+TO_RGB = {1: cv2.COLOR_GRAY2RGB, 3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}
 
 
 def _decode_other(data: bytes, gray: bool, factor: int) -> np.ndarray:
@@ -113,12 +114,12 @@ def _decode_other(data: bytes, gray: bool, factor: int) -> np.ndarray:
     if image.dtype not in (np.uint8, np.uint16):
         raise FrameError(f"holds {image.dtype} pixels; frames must be 8- or 16-bit integers")
     channels = 1 if image.ndim == 2 else image.shape[2]
-    if channels not in _TO_RGB:
+    if channels not in TO_RGB:
         raise FrameError(f"has {channels} channels; frames must be gray, BGR or BGRA images")
     if gray and channels != 1:
-        image = cv2.cvtColor(image, _TO_GRAY[channels])
+        image = cv2.cvtColor(image, TO_GRAY[channels])
     elif not gray:
-        image = cv2.cvtColor(image, _TO_RGB[channels])
+        image = cv2.cvtColor(image, TO_RGB[channels])
     if factor > 1:
         height, width = image.shape[:2]
         size = (math.ceil(width / factor), math.ceil(height / factor))

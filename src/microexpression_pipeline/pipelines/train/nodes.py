@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from microexpression_pipeline.metrics import HEADLINE, accuracy, mean_std, run_scores
 from microexpression_pipeline.models import Architecture, clip_model
+from microexpression_pipeline.models.card import make_card
 from microexpression_pipeline.parameters import plain
 from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, run_fold
 from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, Fold, make_folds
@@ -112,10 +113,10 @@ def train_and_evaluate(
     mode: str,
     label_mappings: Mapping[str, Any],
     run_info: Mapping[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, keras.Model, dict[str, Any], dict[str, Any]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, dict[str, Any], dict[str, Any]]:
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
-    data. Returns predictions, histories, the final clip model (twice: for the versioned file
-    and for MLflow), MLflow metrics and a summary."""
+    data. Returns predictions, histories, the final clip model, MLflow metrics and a
+    summary."""
     check_augmented_set(meta, mode, label_mappings[mode], architecture.transform_set)
     if training.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -185,7 +186,7 @@ def train_and_evaluate(
         evaluation=plain(evaluation),
         run=dict(run_info),
     )
-    return predictions, histories, final_model, final_model, metrics, summary
+    return predictions, histories, final_model, metrics, summary
 
 
 def _flow_record(augmented: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
@@ -270,3 +271,19 @@ def trainer(architecture: Architecture) -> Callable[..., tuple]:
     train.__name__ = train.__qualname__ = f"train_{architecture.key}"
     train.__doc__ = f"Train and evaluate the {architecture.description} ({architecture.name})."
     return train
+
+
+def packager(architecture: Architecture) -> Callable[..., tuple]:
+    """The packaging node of ``architecture``: the final model's card (``models.card``) and
+    the model with its card, which the catalog logs to MLflow as the served model."""
+
+    def package(
+        model: keras.Model, summary: Mapping[str, Any], ingestion: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        card = make_card(summary, architecture.key, architecture.sees, plain(ingestion))
+        record = card.model_dump(mode="json")
+        return record, {"model": model, "card": record}
+
+    package.__name__ = package.__qualname__ = f"package_{architecture.key}"
+    package.__doc__ = f"Card and served model of the {architecture.description}."
+    return package

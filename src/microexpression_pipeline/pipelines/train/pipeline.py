@@ -10,7 +10,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.train.nodes import trainer
+from microexpression_pipeline.pipelines.train.nodes import packager, trainer
 
 SETTINGS = [
     "params:training",
@@ -21,14 +21,17 @@ SETTINGS = [
     "run_info",
 ]
 
-OUTPUTS = ("predictions", "histories", "model", "mlflow_model", "metrics", "summary")
+OUTPUTS = ("predictions", "histories", "model", "metrics", "summary")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One training node per architecture, fed by the current mode's augmented set of the
-    architecture's transform set (``Architecture.transform_set``)."""
-    return Pipeline(
-        [
+    architecture's transform set (``Architecture.transform_set``), and one packaging node
+    per architecture: the final model's card and the served MLflow model (the model with
+    the ``inference`` pipeline's preprocessing)."""
+    nodes = []
+    for key, architecture in ARCHITECTURES.items():
+        nodes.append(
             Node(
                 func=trainer(architecture),
                 inputs=[
@@ -40,7 +43,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name=f"train_{key}",
                 tags=[architecture.tag],
             )
-            for key, architecture in ARCHITECTURES.items()
-        ],
-        tags="train",
-    )
+        )
+        nodes.append(
+            Node(
+                func=packager(architecture),
+                inputs=[f"train_{key}_model", f"train_{key}_summary", "params:ingestion"],
+                outputs=[f"train_{key}_card", f"train_{key}_mlflow_model"],
+                name=f"package_{key}",
+                tags=[architecture.tag],
+            )
+        )
+    return Pipeline(nodes, tags="train")

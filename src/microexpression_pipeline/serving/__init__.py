@@ -1,0 +1,1 @@
+"""The served model: an MLflow pyfunc that runs the inference pipeline."""
