@@ -121,7 +121,10 @@ def test_colleague_reproduces_training_from_an_earlier_version_on_s3(
     outputs = f"{root}/07_model_output/synthetic/binary/2dcnn"
     (trained,) = _versions(fs, f"{outputs}/summary.json")
     summary = json.loads(fs.cat_file(f"{outputs}/summary.json/{trained}/summary.json"))
-    assert summary["run"]["input_versions"] == dict.fromkeys(AUGMENTED, first)
+    # The pinned augmented set, and (read by the packaging node) this run's own outputs.
+    assert summary["run"]["input_versions"] == dict.fromkeys(AUGMENTED, first) | dict.fromkeys(
+        ("train_2dcnn_model", "train_2dcnn_card"), trained
+    )
     assert summary["n_training_samples"] == expected_samples[0] != expected_samples[1]
     assert _versions(fs, f"{outputs}/predictions.parquet") == [trained]
     model_dir = f"{root}/06_models/synthetic/binary/2dcnn/model.keras"

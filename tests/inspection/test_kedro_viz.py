@@ -19,8 +19,9 @@ CONF = PROJECT_ROOT / "conf" / "base"
 
 pytestmark = pytest.mark.slow
 
-TRAINING_NODES = {"train_3dcnn", "train_cnn_lstm", "train_convlstm2d", "train_2dcnn",
-                  "train_ststnet", "train_offapexnet", "train_rcn_a"}  # fmt: skip
+ARCHITECTURE_KEYS = ("3dcnn", "cnn_lstm", "convlstm2d", "2dcnn", "ststnet", "offapexnet", "rcn_a")
+# Per architecture: its training node and the node packaging its served model.
+TRAINING_NODES = {f"{step}_{key}" for key in ARCHITECTURE_KEYS for step in ("train", "package")}
 # Kedro's data layers, in pipeline order.
 LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output",
           "reporting"]  # fmt: skip
@@ -140,7 +141,7 @@ def test_browser_shows_the_training_nodes(
     views = {
         # The training pipeline as kedro-viz opens it (datasets shown, parameters hidden).
         "kedro_viz_train_pipeline.png": ({}, {"width": 2400, "height": 1100}),
-        # Datasets hidden, parameters shown: the seven nodes and their parameters, readable.
+        # Datasets hidden, parameters shown: the training and packaging nodes, readable.
         "kedro_viz_train_nodes.png": (
             {"nodeType": {"disabled": {"parameters": False, "task": False, "data": True}}},
             {"width": 1600, "height": 900},

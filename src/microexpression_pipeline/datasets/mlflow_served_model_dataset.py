@@ -14,7 +14,6 @@ Request (the model's signature): a table with one row per frame, in order, colum
 from __future__ import annotations
 
 import importlib.util
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -81,15 +80,20 @@ class MlflowServedModelDataset(MlflowModelTrackingDataset):
     def _save(self, bundle: dict[str, Any]) -> None:
         from mlflow import MlflowClient
 
-        card = bundle["card"]
-        name = self._registered_name or f"microexpression-{card['mode']}-{card['architecture']}"
+        from microexpression_pipeline.models.card import ModelCard
+
+        if not self._logging_activated:  # MLflow tracking is off for this run
+            return
+        card = ModelCard.model_validate(bundle["card"])
+        name = self._registered_name or card.registered_name
+        card = card.model_copy(update={"served_as": name})
         spec = importlib.util.find_spec(SERVED_MODEL_CODE)
         if spec is None or spec.origin is None:
             raise ImportError(f"{SERVED_MODEL_CODE} is not installed")
         with tempfile.TemporaryDirectory(prefix="served-model-") as folder:
             keras_file, card_file = Path(folder) / "model.keras", Path(folder) / "card.json"
             bundle["model"].save(keras_file)
-            card_file.write_text(json.dumps(card, indent=2), encoding="utf-8")
+            card_file.write_text(card.model_dump_json(indent=2), encoding="utf-8")
             self._save_args.update(
                 artifacts={KERAS_ARTIFACT: str(keras_file), CARD_ARTIFACT: str(card_file)},
                 signature=served_signature(),
@@ -101,12 +105,5 @@ class MlflowServedModelDataset(MlflowModelTrackingDataset):
         if version is None:
             return
         client = MlflowClient()
-        for key, value in _tags(card).items():
+        for key, value in card.tags().items():
             client.set_model_version_tag(name, str(version), key, value)
-
-
-def _tags(card: dict[str, Any]) -> dict[str, str]:
-    """Registry tags: data source, protocol, pooled UF1 / UAR, training data versions."""
-    from microexpression_pipeline.models.card import ModelCard
-
-    return ModelCard.model_validate(card).tags()

@@ -25,6 +25,7 @@ class Preprocessing(StrictSection):
 
     image_size: int = Field(ge=8)
     frames_between_key_frames: int = Field(ge=0)
+    missing_frame_tolerance: int = Field(ge=0)
     face_margin: float = Field(ge=0)
     detection_max_side: int = Field(ge=32)
     min_face_confidence: float = Field(ge=0, le=1)
@@ -50,6 +51,8 @@ class ModelCard(StrictSection):
     training_data_versions: dict[str, str | None] = Field(default_factory=dict)
     model_version: str | None = None
     mlflow_run_id: str | None = None
+    # The Model Registry name it was served under (set when it is logged).
+    served_as: str | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -94,6 +97,7 @@ def make_card(
     ingestion parameters as a plain mapping)."""
     run = summary.get("run") or {}
     metrics = summary.get("metrics") or {}
+    _check_clip_shape(summary, sees, ingestion)
     return ModelCard(
         architecture=architecture_key,
         architecture_name=str(summary["architecture"]),
@@ -116,3 +120,26 @@ def make_card(
         model_version=run.get("kedro_session_id"),
         mlflow_run_id=run.get("mlflow_run_id"),
     )
+
+
+def _check_clip_shape(summary: Mapping[str, Any], sees: str, ingestion: Mapping[str, Any]) -> None:
+    """Refuse a card whose ingestion settings are not those of the clips the model was
+    trained on (a training set made before the settings changed)."""
+    shape = list(summary.get("clip_shape") or [])
+    size, between = int(ingestion["image_size"]), int(ingestion["frames_between_key_frames"])
+    if sees == "flow":
+        record = summary.get("features") or {}
+        crop = record.get("computed_at_px")
+        if record and json.loads(record["fingerprint"]).get("compute_size") is None:
+            problem, made = crop != size, f"the flow of {crop} px crops"
+        else:
+            problem, made = False, ""
+    else:
+        problem = bool(shape) and shape != [2 * between + 3, size, size]
+        made = f"clips of shape {shape}"
+    if problem:
+        raise ValueError(
+            f"the model was trained on {made}, but ingestion.image_size is {size} and "
+            f"ingestion.frames_between_key_frames {between}: train with the settings the "
+            "training set was made with (or re-run ingestion and augmentation)"
+        )

@@ -91,7 +91,9 @@ def run_core(trained: TrainedModel, frames: ClipFrames, settings: InferenceParam
     )
     outputs = SequentialRunner().run(core(), catalog)
     predictions = outputs[PREDICTIONS]
-    return predictions.load() if hasattr(predictions, "load") else predictions
+    table = predictions.load() if hasattr(predictions, "load") else predictions
+    # JSON has no NaN (a peak motion where the key frames were given): null instead
+    return table.astype(object).where(table.notna(), None)
 
 
 class ServedModel(mlflow.pyfunc.PythonModel):
@@ -99,8 +101,9 @@ class ServedModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         card = Path(context.artifacts[CARD_ARTIFACT])
-        self.trained = load_files(Path(context.artifacts[KERAS_ARTIFACT]), card, "")
-        self.trained = replace(self.trained, uri=f"models:/{self.trained.card.registered_name}")
+        trained = load_files(Path(context.artifacts[KERAS_ARTIFACT]), card, "")
+        name = trained.card.served_as or trained.card.registered_name
+        self.trained = replace(trained, uri=f"models:/{name}")
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None

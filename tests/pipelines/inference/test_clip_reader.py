@@ -74,9 +74,13 @@ def test_lossless_video_matches_folder_of_same_frames(tmp_path):
     assert video.numbers == (0, 1, 2, 3, 4)
     assert (video.height, video.width) == (HEIGHT, WIDTH)
     for i in range(5):
-        v_gray, f_gray = video.gray(i), clip.gray(i)
-        assert np.array_equal(v_gray[0], f_gray[0]) and v_gray[1:] == f_gray[1:]
-        for max_side in (64, 32):  # no reduction, and a reduction by 2
+        # full size, and reduced by 2 and by 4 while decoding, as a crop much smaller than the
+        # frame asks ingestion's decoder for
+        for min_scale in (1.0, 0.5, 0.25):
+            v_gray, f_gray = video.gray(i, min_scale), clip.gray(i, min_scale)
+            assert np.array_equal(v_gray[0], f_gray[0]) and v_gray[1:] == f_gray[1:]
+        assert video.gray(i, 0.25)[1] == 0.25
+        for max_side in (64, 32, 16):  # no reduction, a reduction by 2, by 4
             v_small, v_scale = video.detection_image(i, max_side)
             f_small, f_scale = clip.detection_image(i, max_side)
             assert v_small.dtype == np.uint8 and v_small.shape == (48 * max_side // 64, max_side, 3)

@@ -27,6 +27,7 @@ from microexpression_pipeline.synthetic.face import make_subject
 INGESTION = {
     "image_size": 32,
     "frames_between_key_frames": 3,
+    "missing_frame_tolerance": 2,
     "face_margin": 0.15,
     "detection_max_side": 320,
     "min_face_confidence": 0.9,
@@ -106,6 +107,45 @@ def test_key_frames_outside_the_clip_or_out_of_order_are_refused(keys: tuple, me
 
 def test_key_frames_select_the_study_layout():
     assert selected_positions(_frames(20), 2, 10, 18, 3) == [2, 4, 6, 8, 10, 12, 14, 16, 18]
+
+
+def test_frames_are_selected_by_frame_number_as_ingestion_selects_them():
+    from microexpression_pipeline.pipelines.ingestion.frames import select_frames
+
+    numbers = (*range(1, 10), *range(11, 22))  # frame 10 is missing
+    names = tuple(f"img{n}.png" for n in numbers)
+    frames = ClipFrames("folder", "frames", names, numbers, None, 8, 8)
+    positions = selected_positions(frames, 0, 8, len(numbers) - 1, 3, tolerance=2)
+    ingested = select_frames(dict(zip(numbers, names, strict=True)), 1, 9, 21, between=3,
+                             tolerance=2)  # fmt: skip
+    assert [names[p] for p in positions] == ingested.files
+    assert [numbers[p] for p in positions] == [1, 3, 5, 7, 9, 12, 15, 18, 21]
+    with pytest.raises(InputError, match="no frame within 0 of the requested"):
+        selected_positions(frames, 0, 17, len(numbers) - 1, 3, tolerance=0)  # asks for 10
+
+
+def test_a_card_for_clips_of_other_settings_is_refused():
+    with pytest.raises(ValueError, match=r"trained on clips of shape \[9, 64, 64\]"):
+        card(clip_shape=[9, 64, 64])
+    assert card(clip_shape=[9, 32, 32]).preprocessing.image_size == 32
+
+
+def test_the_newest_complete_local_version_is_used(tmp_path: Path):
+    import keras
+
+    folder = tmp_path / "synthetic" / "binary" / "3dcnn"
+    network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    for version, made in (("2026-01-01", card()), ("2026-02-01", card(mode="binary"))):
+        (folder / "card.json" / version).mkdir(parents=True)
+        (folder / "card.json" / version / "card.json").write_text(made.model_dump_json())
+        (folder / "model.keras" / version).mkdir(parents=True)
+        network.save(folder / "model.keras" / version / "model.keras")
+    (folder / "card.json" / "2026-03-01").mkdir()  # an interrupted save: no file
+    trained = latest_local(str(tmp_path), "synthetic", "binary", "3dcnn")
+    assert trained.uri.endswith("model.keras/2026-02-01/model.keras")
+    (folder / "model.keras" / "2026-02-01" / "model.keras").unlink()
+    with pytest.raises(InputError, match="has no model of the same run"):
+        latest_local(str(tmp_path), "synthetic", "binary", "3dcnn")
 
 
 def test_latest_local_model_missing_or_ambiguous(tmp_path: Path):

@@ -38,7 +38,7 @@ def test_model_parameter_runs_exactly_one_training_node(
 ) -> None:
     _write_augmented_set(project_copy, augmented_set, monkeypatch)
     params = (
-        "mode:binary,model:3dcnn,training.epochs:1,training.keras_verbose:0,"
+        "mode:binary,model:3dcnn,training.epochs:1,training.keras_verbose:0,ingestion.image_size:16,"
         "evaluation.protocol:group_kfold,evaluation.n_splits:2"
     )
     result = run_kedro(project_copy, "run", "--pipeline=train", "--params", params)

@@ -30,6 +30,8 @@ from microexpression_pipeline.pipelines.ingestion.decoding import (
     decode_frame,
     frame_size,
     read_frame_file,
+    reduce_image,
+    reduction_factor,
 )
 from microexpression_pipeline.pipelines.ingestion.frames import IMAGE_SUFFIXES, list_frames
 
@@ -76,52 +78,42 @@ class ClipFrames:
     def detection_image(self, i: int, max_side: int) -> tuple[np.ndarray, float]:
         """RGB uint8 copy of frame i whose longest side is at most max_side, and its scale to
         the raw frame (ingestion's ``extraction._prepare_detection``)."""
-        if self._files:
-            image, scale, _ = self._decode(i, gray=False, max_side=max_side)
-            small, extra = faces.detection_image(image, max_side)
-            return small, scale * extra
-        if self._folder is None:
-            frame = self._video[i]
-            rgb = cv2.cvtColor(frame, TO_RGB[_channels(frame)])
-            return faces.detection_image(rgb, max_side)
         image, scale, _ = self._decode(i, gray=False, max_side=max_side)
         small, extra = faces.detection_image(image, max_side)
         return small, scale * extra
 
     def gray(self, i: int, min_scale: float = 1.0) -> tuple[np.ndarray, float, tuple[int, int]]:
         """Frame i in grayscale (uint8, or uint16 for 16-bit image files), its scale relative
-        to the raw frame, and the raw (height, width).
-
-        A folder's frame is reduced by 2, 4 or 8 while decoding as long as its scale stays >=
-        ``min_scale`` (``decoding.decode_file``); a video's frame is already decoded, so it
-        comes at full size (scale 1.0)."""
-        if self._folder is None and not self._files:
-            frame = self._video[i]
-            if frame.ndim == 3:
-                frame = cv2.cvtColor(frame, TO_GRAY[_channels(frame)])
-            return frame, 1.0, (self.height, self.width)
+        to the raw frame, and the raw (height, width): reduced by 2, 4 or 8 as long as its
+        scale stays >= ``min_scale``, as ``decoding.decode_file`` reduces a frame file."""
         return self._decode(i, gray=True, min_scale=min_scale)
 
     def _decode(
         self, i: int, *, gray: bool, max_side: int = 0, min_scale: float = 1.0
     ) -> tuple[np.ndarray, float, tuple[int, int]]:
-        """``decode_file`` of the folder's frame i (``decode_frame`` of given bytes); raises
-        ``InputError`` naming it."""
-        if self._files:
-            data = self._files[i]
-            if max_side:
-                min_scale = min(1.0, max_side / max(self.height, self.width))
+        """Frame i decoded as ingestion decodes a frame file (``decoding.decode_file``; a
+        video's frame: converted and reduced as a BGR image file is); raises ``InputError``
+        naming it."""
+        if max_side:
+            min_scale = min(1.0, max_side / max(self.height, self.width))
+        if self._folder is not None:
             try:
-                return decode_frame(data, gray=gray, min_scale=min_scale)
+                return decode_file(self._folder / self.names[i], gray=gray, min_scale=min_scale)
+            except FrameFileError as problem:
+                raise _frame_file_error(self.source, problem) from problem
+        if self._files:
+            try:
+                return decode_frame(self._files[i], gray=gray, min_scale=min_scale)
             except FrameError as exc:
                 raise InputError(f"{self.source}: {self.names[i]} {exc}") from exc
-        assert self._folder is not None
-        try:
-            return decode_file(
-                self._folder / self.names[i], gray=gray, max_side=max_side, min_scale=min_scale
-            )
-        except FrameFileError as problem:
-            raise _frame_file_error(self.source, problem) from problem
+        frame = self._video[i]
+        channels = _channels(frame)
+        if gray and channels != 1:
+            frame = cv2.cvtColor(frame, TO_GRAY[channels])
+        elif not gray:
+            frame = cv2.cvtColor(frame, TO_RGB[channels])
+        frame = reduce_image(frame, reduction_factor(min_scale))
+        return frame, frame.shape[1] / self.width, (self.height, self.width)
 
 
 def read_clip_source(path: str | Path, *, min_frames: int = 3) -> ClipFrames:

@@ -2,10 +2,11 @@
 train pipeline saved for the run's ``mode`` and ``model``.
 
 A served model (``models:/microexpression-<mode>-<architecture>/<version>``,
-``runs:/<run id>/model``) carries its Keras network (``.keras``, loaded in safe mode) and its
-card (JSON) as MLflow artifacts; a local model is the versioned ``model.keras`` beside its
+``runs:/<run id>/<architecture>``) carries its Keras network (``.keras``, loaded in safe mode)
+and its card (JSON) as MLflow artifacts; a local model is the versioned ``model.keras`` beside its
 ``card.json`` under ``<models_root>/<data_source>/<mode>/<architecture>/``, both of one train
-run (the card names the model's version).
+run (the card names the model's version). ``models_root`` is a local folder: with a remote
+``data_root`` (S3), give ``inference.model`` an MLflow URI.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def load_files(model_file: Path, card_file: Path, uri: str) -> TrainedModel:
 
 
 def _versions(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    """The saved versions of a versioned file ``folder`` (``<name>/<version>/<name>``),
+    oldest first; a version folder without its file (an interrupted save) is not one."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file())
 
 
 def latest_local(models_root: str, data_source: str, mode: str, model: str) -> TrainedModel:
@@ -90,7 +95,7 @@ def from_mlflow(uri: str) -> TrainedModel:
     except Exception as exc:  # MlflowException, OSError: the URI names nothing usable
         raise InputError(
             f"inference.model: {uri!r} cannot be loaded ({str(exc).splitlines()[0]}); give "
-            "models:/<name>/<version or alias> or runs:/<run id>/model of a model this "
+            "models:/<name>/<version or alias> or runs:/<run id>/<architecture> of a model this "
             "project trained (the registered models are listed on the Models page of `mlflow ui "
             "--backend-store-uri sqlite:///mlflow.db`)"
         ) from exc

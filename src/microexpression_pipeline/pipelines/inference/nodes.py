@@ -73,12 +73,13 @@ def find_intervals(
     (``spotting``: the motion from the first frame of each window)."""
     if (given := inference.key_frames) is not None:
         onset, apex, offset = given
-        selected_positions(frames, onset, apex, offset, 0)  # checks them against the source
+        selected_positions(frames, onset, apex, offset, 0, len(frames))  # checked against it
         rows = [(0, onset, apex, offset, False, float("nan"))]
         return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
     pre = trained.card.preprocessing
     crop, _ = face_crop(frames, 0, len(frames) // 2, pre, default_detector())
-    crops = crop_frames(frames, list(range(len(frames))), crop, inference.spotting_size)
+    every = list(range(len(frames)))
+    crops = crop_frames(frames, every, crop, inference.spotting_size, check_blank=False)
     found = spot_intervals(
         crops, max_clip_frames=inference.max_clip_frames, threshold=inference.spotting_threshold
     )
@@ -97,8 +98,9 @@ def prepare_inputs(
     clips, inputs, positions, found_on = [], [], [], []
     for row in intervals.itertuples(index=False):
         chosen = selected_positions(
-            frames, int(row.onset), int(row.apex), int(row.offset), pre.frames_between_key_frames
-        )
+            frames, int(row.onset), int(row.apex), int(row.offset),
+            pre.frames_between_key_frames, pre.missing_frame_tolerance,
+        )  # fmt: skip
         crop, used = face_crop(frames, int(row.onset), int(row.apex), pre, detector)
         clip = crop_frames(frames, chosen, crop, pre.image_size)
         clips.append(clip)

@@ -25,21 +25,22 @@ from microexpression_pipeline.pipelines.ingestion.faces import (
     centre_crop,
     detect_batch,
 )
-from microexpression_pipeline.pipelines.ingestion.frames import requested_frames
+from microexpression_pipeline.pipelines.ingestion.frames import select_frames
 
 
 def selected_positions(
-    frames: ClipFrames, onset: int, apex: int, offset: int, between: int
+    frames: ClipFrames, onset: int, apex: int, offset: int, between: int, tolerance: int = 0
 ) -> list[int]:
-    """The positions of the frames a model sees (onset, ``between``, apex, ``between``,
-    offset: ``frames.requested_frames``); raises ``InputError`` for key frames outside the
-    source or out of order."""
+    """The positions of the frames a model sees: ingestion's selection
+    (``frames.select_frames``: onset, ``between``, apex, ``between``, offset, spaced by frame
+    number, a missing number replaced by the nearest frame within ``tolerance``); raises
+    ``InputError`` for key frames outside the source, out of order or too close."""
     last = len(frames) - 1
     for name, value in (("onset", onset), ("apex", apex), ("offset", offset)):
         if not 0 <= value <= last:
             raise InputError(
-                f"{frames.source}: {name} = {value} is outside the clip, whose "
-                f"frames are 0 to {last}"
+                f"{frames.source}: {name} = {value} is outside the clip, whose frames are 0 to "
+                f"{last}"
             )
     if not onset <= apex <= offset:
         raise InputError(
@@ -50,7 +51,18 @@ def selected_positions(
         raise InputError(
             f"{frames.source}: the interval {onset}-{offset} holds fewer than 3 frames"
         )
-    return [position for _, position in requested_frames(onset, apex, offset, between)]
+    numbers = frames.numbers
+    chosen = select_frames(
+        {number: str(position) for position, number in enumerate(numbers)},
+        numbers[onset], numbers[apex], numbers[offset], between=between, tolerance=tolerance,
+    )  # fmt: skip
+    if chosen.missing:
+        raise InputError(
+            f"{frames.source}: no frame within {tolerance} of the requested "
+            f"{', '.join(chosen.missing)} (frame numbers from the file names); give a source "
+            "without such gaps"
+        )
+    return [int(position) for position in chosen.files]
 
 
 def face_crop(
@@ -73,15 +85,21 @@ def face_crop(
 
 
 def crop_frames(
-    frames: ClipFrames, positions: list[int], crop: CropTransform, size: int
+    frames: ClipFrames,
+    positions: list[int],
+    crop: CropTransform,
+    size: int,
+    *,
+    check_blank: bool = True,
 ) -> np.ndarray:
     """uint8 (len(positions), size, size): the frames at ``positions`` warped into ``crop``,
-    decoded and brought to 8 bits as ingestion does."""
+    decoded and brought to 8 bits as ingestion does; a blank frame is refused as ingestion
+    refuses it (``check_blank``: the frames a model sees)."""
     min_scale = min(1.0, 2.0 * size / crop.side)
     decoded = {p: frames.gray(p, min_scale) for p in dict.fromkeys(positions)}
     images, _ = to_uint8([decoded[p][0] for p in positions])
     for position, image in zip(positions, images, strict=True):
-        if problem := blank_problem(image):
+        if check_blank and (problem := blank_problem(image)):
             raise InputError(f"{frames.source}: {frames.names[position]} {problem}")
     return np.stack(
         [

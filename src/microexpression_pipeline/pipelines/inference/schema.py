@@ -20,8 +20,9 @@ class InferenceParams(StrictSection):
     onset: int | None = Field(default=None, ge=0)
     apex: int | None = Field(default=None, ge=0)
     offset: int | None = Field(default=None, ge=0)
-    # An MLflow model URI (models:/<name>/<version or alias>, runs:/<run id>/model), or null:
-    # the latest model the train pipeline saved for `mode` and `model` in `models_root`.
+    # An MLflow model URI (models:/<name>/<version or alias>, runs:/<run id>/<architecture>),
+    # or null: the latest model the train pipeline saved for `mode` and `model` in
+    # `models_root`.
     model: str | None = None
     models_root: str = "data/06_models"
     # Longer sources are scanned with a sliding window of this many frames (spotting).

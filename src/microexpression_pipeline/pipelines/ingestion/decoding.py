@@ -55,7 +55,7 @@ def decode_frame(
     if size is None:
         raise FrameError("is not an image file (its header cannot be read)")
     height, width = size
-    factor = max(r for r in (1, 2, 4, 8) if r == 1 or 1.0 / r >= min_scale)
+    factor = reduction_factor(min_scale)
     if data[:2] == b"\xff\xd8":
         image = _decode_jpeg(data, gray, factor, (height, width))
     else:
@@ -106,6 +106,22 @@ TO_GRAY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
 TO_RGB = {1: cv2.COLOR_GRAY2RGB, 3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}
 
 
+def reduction_factor(min_scale: float) -> int:
+    """The largest of 1, 2, 4, 8 by which a frame may be reduced while its scale stays
+    >= ``min_scale``."""
+    return max(r for r in (1, 2, 4, 8) if r == 1 or 1.0 / r >= min_scale)
+
+
+def reduce_image(image: np.ndarray, factor: int) -> np.ndarray:
+    """A decoded (non-JPEG) frame reduced by ``factor`` with area averaging, as its decoding
+    reduces it (also for frames decoded from a video)."""
+    if factor <= 1:
+        return image
+    height, width = image.shape[:2]
+    size = (math.ceil(width / factor), math.ceil(height / factor))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def _decode_other(data: bytes, gray: bool, factor: int) -> np.ndarray:
     """PNG, BMP, TIFF at their own bit depth (uint8 or uint16), reduced by ``factor``."""
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -120,10 +136,7 @@ def _decode_other(data: bytes, gray: bool, factor: int) -> np.ndarray:
         image = cv2.cvtColor(image, TO_GRAY[channels])
     elif not gray:
         image = cv2.cvtColor(image, TO_RGB[channels])
-    if factor > 1:
-        height, width = image.shape[:2]
-        size = (math.ceil(width / factor), math.ceil(height / factor))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    image = reduce_image(image, factor)
     if not gray:
         image = to_uint8([image])[0][0]
     return image

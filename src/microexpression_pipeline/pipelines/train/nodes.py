@@ -250,7 +250,8 @@ def summarise(
 
 def trainer(architecture: Architecture) -> Callable[..., tuple]:
     """The training node of ``architecture``: ``train_and_evaluate`` with it bound, under a
-    name of its own and with typed parameters (which Kedro validates before the run)."""
+    name of its own and with typed parameters (which Kedro validates before the run), plus
+    the final model's card (``models.card``: what using it needs, from ``ingestion``)."""
 
     def train(
         augmented: Mapping[str, np.ndarray],
@@ -262,28 +263,21 @@ def trainer(architecture: Architecture) -> Callable[..., tuple]:
         mode: str,
         label_mappings: Mapping[str, Any],
         run_info: Mapping[str, Any],
+        ingestion: Mapping[str, Any],
     ) -> tuple:
-        return train_and_evaluate(
+        outputs = train_and_evaluate(
             architecture, augmented, samples, meta, training, evaluation, seed, mode,
             label_mappings, run_info,
         )  # fmt: skip
+        summary = outputs[-1]
+        card = make_card(summary, architecture.key, architecture.sees, plain(ingestion))
+        return (*outputs, card.model_dump(mode="json"))
 
     train.__name__ = train.__qualname__ = f"train_{architecture.key}"
     train.__doc__ = f"Train and evaluate the {architecture.description} ({architecture.name})."
     return train
 
 
-def packager(architecture: Architecture) -> Callable[..., tuple]:
-    """The packaging node of ``architecture``: the final model's card (``models.card``) and
-    the model with its card, which the catalog logs to MLflow as the served model."""
-
-    def package(
-        model: keras.Model, summary: Mapping[str, Any], ingestion: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        card = make_card(summary, architecture.key, architecture.sees, plain(ingestion))
-        record = card.model_dump(mode="json")
-        return record, {"model": model, "card": record}
-
-    package.__name__ = package.__qualname__ = f"package_{architecture.key}"
-    package.__doc__ = f"Card and served model of the {architecture.description}."
-    return package
+def package(model: keras.Model, card: Mapping[str, Any]) -> dict[str, Any]:
+    """The final model with its card: what the catalog logs to MLflow as the served model."""
+    return {"model": model, "card": dict(card)}

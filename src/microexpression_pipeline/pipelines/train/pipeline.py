@@ -10,7 +10,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.train.nodes import packager, trainer
+from microexpression_pipeline.pipelines.train.nodes import package, trainer
 
 SETTINGS = [
     "params:training",
@@ -19,16 +19,17 @@ SETTINGS = [
     "params:mode",
     "params:label_mappings",
     "run_info",
+    "params:ingestion",
 ]
 
-OUTPUTS = ("predictions", "histories", "model", "metrics", "summary")
+OUTPUTS = ("predictions", "histories", "model", "metrics", "summary", "card")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One training node per architecture, fed by the current mode's augmented set of the
-    architecture's transform set (``Architecture.transform_set``), and one packaging node
-    per architecture: the final model's card and the served MLflow model (the model with
-    the ``inference`` pipeline's preprocessing)."""
+    architecture's transform set (``Architecture.transform_set``), writing the final model
+    and its card, and one packaging node per architecture: the served MLflow model (the
+    model with the ``inference`` pipeline's preprocessing)."""
     nodes = []
     for key, architecture in ARCHITECTURES.items():
         nodes.append(
@@ -46,9 +47,9 @@ def create_pipeline(**kwargs) -> Pipeline:
         )
         nodes.append(
             Node(
-                func=packager(architecture),
-                inputs=[f"train_{key}_model", f"train_{key}_summary", "params:ingestion"],
-                outputs=[f"train_{key}_card", f"train_{key}_mlflow_model"],
+                func=package,
+                inputs=[f"train_{key}_model", f"train_{key}_card"],
+                outputs=f"train_{key}_mlflow_model",
                 name=f"package_{key}",
                 tags=[architecture.tag],
             )
