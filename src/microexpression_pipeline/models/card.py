@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.motion.flow_settings import FlowSettings
 from microexpression_pipeline.parameters import StrictSection
 
@@ -138,7 +139,7 @@ def _check_clip_shape(summary: Mapping[str, Any], sees: str, ingestion: Mapping[
         problem = bool(shape) and shape != [2 * between + 3, size, size]
         made = f"clips of shape {shape}"
     if problem:
-        raise ValueError(
+        raise InputError(
             f"the model was trained on {made}, but ingestion.image_size is {size} and "
             f"ingestion.frames_between_key_frames {between}: train with the settings the "
             "training set was made with (or re-run ingestion and augmentation)"

@@ -125,7 +125,7 @@ def test_frames_are_selected_by_frame_number_as_ingestion_selects_them():
 
 
 def test_a_card_for_clips_of_other_settings_is_refused():
-    with pytest.raises(ValueError, match=r"trained on clips of shape \[9, 64, 64\]"):
+    with pytest.raises(InputError, match=r"trained on clips of shape \[9, 64, 64\]"):
         card(clip_shape=[9, 64, 64])
     assert card(clip_shape=[9, 32, 32]).preprocessing.image_size == 32
 
