@@ -29,9 +29,8 @@ EXPECTED = {
     ("3dcnn", 7): ["Rescaling", "Reshape", "Conv3D", "MaxPooling3D", "BatchNormalization",
                    "Conv3D", "MaxPooling3D", "BatchNormalization", "Flatten", "Dense", "Dropout",
                    "BatchNormalization", "Dense"],
-    ("cnn_lstm", 2): ["Rescaling", "Reshape", "TimeDistributed", "TimeDistributed",
-                      "TimeDistributed", "TimeDistributed", "TimeDistributed", "Dropout", "LSTM",
-                      "Dense", "Dropout", "Dense"],
+    ("cnn_lstm", 2): ["Rescaling", "Reshape", "Conv3D", "MaxPooling3D", "Conv3D",
+                      "MaxPooling3D", "Reshape", "Dropout", "LSTM", "Dense", "Dropout", "Dense"],
     ("convlstm2d", 2): ["Rescaling", "Reshape", "ConvLSTM2D", "MaxPooling3D", "Flatten", "Dense",
                         "Dropout", "Dense"],
     ("2dcnn", 2): ["Rescaling", "Reshape", "Conv2D", "MaxPooling2D", "BatchNormalization",
@@ -173,3 +172,25 @@ def test_vote_majority_then_mean_probability() -> None:
     tie = _voting([[[50, 20, 30], [10, 60, 30], [20, 10, 70]]])
     assert tie.argmax(axis=1).tolist() == [2]
     np.testing.assert_allclose(tie.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_cnn_lstm_frame_convolution_as_conv3d_is_the_time_distributed_model(
+    shipped_training,
+) -> None:
+    """The per-frame CNN computed as depth-1 Conv3D / MaxPooling3D: the same parameters,
+    drawn alike from the same seed, and the same outputs as the study's TimeDistributed form."""
+    block = shipped_training.architectures["cnn_lstm"]
+    forms = {}
+    for form in ("conv3d", "time_distributed"):
+        keras.utils.set_random_seed(5)
+        variant = block.binary.model_copy(update={"frame_convolution": form})
+        sizes = block.model_copy(update={"binary": variant})
+        forms[form] = build_model(get("cnn_lstm"), SHAPE, 2, sizes, 0.003)
+    fast, study = forms["conv3d"], forms["time_distributed"]
+    assert {type(la).__name__ for la in fast.layers}.isdisjoint({"TimeDistributed"})
+    assert fast.count_params() == study.count_params()
+    for a, b in zip(fast.get_weights(), study.get_weights(), strict=True):
+        np.testing.assert_array_equal(a.reshape(b.shape), b)  # (1, k, k, i, o) holds (k, k, i, o)
+    clips = np.random.default_rng(0).integers(0, 256, (4, *SHAPE), dtype=np.uint8)
+    np.testing.assert_allclose(fast.predict(clips, verbose=0), study.predict(clips, verbose=0),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip

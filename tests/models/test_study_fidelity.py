@@ -41,12 +41,12 @@ STUDY_SIZES = {
         dense=[32], dropout=[0.27], dense_batch_norm=True,
     ),
     ("cnn_lstm", "binary"): CnnLstmSizes(
-        filters=[32, 64], kernel=3, pool=2, dropout_before_lstm=0.3, lstm_units=32,
-        lstm_dropout=0.4, dense=[24], dropout=[0.35],
+        frame_convolution="time_distributed", filters=[32, 64], kernel=3, pool=2,
+        dropout_before_lstm=0.3, lstm_units=32, lstm_dropout=0.4, dense=[24], dropout=[0.35],
     ),
     ("cnn_lstm", "multiclass"): CnnLstmSizes(
-        filters=[32, 64], kernel=3, pool=2, dropout_before_lstm=0.3, lstm_units=32,
-        lstm_dropout=0.4, dense=[24], dropout=[0.3],
+        frame_convolution="time_distributed", filters=[32, 64], kernel=3, pool=2,
+        dropout_before_lstm=0.3, lstm_units=32, lstm_dropout=0.4, dense=[24], dropout=[0.3],
     ),
     ("convlstm2d", "binary"): ConvLstmSizes(
         filters=32, kernel=3, pool=[1, 2, 2], dense=[48], dropout=[0.3]

@@ -7,6 +7,8 @@ convolutional LSTM of Shi et al., "Convolutional LSTM Network", NeurIPS 2015.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import keras
 from keras import layers
 from pydantic import Field, PositiveInt
@@ -22,6 +24,10 @@ from microexpression_pipeline.parameters import StrictSection
 
 
 class CnnLstmSizes(StrictSection):
+    # How the per-frame CNN is computed: ``conv3d``, each frame's Conv2D and max-pooling as a
+    # Conv3D and MaxPooling3D of depth 1 over the clip (the same function, the same
+    # parameters, faster); ``time_distributed``, the study's TimeDistributed layers.
+    frame_convolution: Literal["conv3d", "time_distributed"] = "conv3d"
     filters: list[PositiveInt] = Field(min_length=1)
     kernel: PositiveInt
     pool: PositiveInt
@@ -57,18 +63,28 @@ class ConvLstmSizes(StrictSection):
 def build_cnn_lstm(
     shape: tuple[int, int, int], n_classes: int, sizes: CnnLstmSizes, intensity: str
 ) -> keras.Model:
-    """The same Conv2D/max-pooling blocks on every frame (TimeDistributed), an LSTM over the
-    frame sequence, then a dense head."""
+    """The same Conv2D/max-pooling blocks on every frame, an LSTM over the frame sequence,
+    then a dense head.
+
+    A Conv2D applied to every frame (the study's TimeDistributed) is a Conv3D whose kernel
+    spans one frame, and a per-frame MaxPooling2D a MaxPooling3D of depth 1: ``conv3d``
+    computes them so, on the whole clip at once, with the same parameters (a kernel of shape
+    (1, k, k, in, out) holds the (k, k, in, out) one, drawn alike by the same initialiser) and
+    the same outputs (``tests/models/test_architectures.py``)."""
     pixels, x = model_input(shape, intensity)
     x = layers.Reshape((*shape, 1))(x)
     for filters in sizes.filters:
-        x = layers.TimeDistributed(
-            layers.Conv2D(
-                filters, sizes.kernel, activation="relu", kernel_initializer=sizes.conv_initializer
-            )
-        )(x)
-        x = layers.TimeDistributed(layers.MaxPooling2D(sizes.pool))(x)
-    x = layers.TimeDistributed(layers.Flatten())(x)
+        conv = {"activation": "relu", "kernel_initializer": sizes.conv_initializer}
+        if sizes.frame_convolution == "conv3d":
+            x = layers.Conv3D(filters, (1, sizes.kernel, sizes.kernel), **conv)(x)
+            x = layers.MaxPooling3D((1, sizes.pool, sizes.pool))(x)
+        else:
+            x = layers.TimeDistributed(layers.Conv2D(filters, sizes.kernel, **conv))(x)
+            x = layers.TimeDistributed(layers.MaxPooling2D(sizes.pool))(x)
+    if sizes.frame_convolution == "conv3d":
+        x = layers.Reshape((shape[0], -1))(x)  # each frame's features, in (h, w, c) order
+    else:
+        x = layers.TimeDistributed(layers.Flatten())(x)
     x = layers.Dropout(sizes.dropout_before_lstm)(x)
     x = layers.LSTM(
         sizes.lstm_units,
