@@ -10,6 +10,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,30 @@ def _stop_process(process: subprocess.Popen) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=20)
+
+
+def _wait_until_up(
+    process: subprocess.Popen, probe: Callable[[], object], name: str, log: Path, timeout: float
+) -> None:
+    """Poll ``probe`` (it raises ``OSError`` or ``ValueError`` until the server answers)
+    every second; fail with the server's log if it exits or stays silent for ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            probe()
+            return
+        except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {timeout} s:\n{log.read_text()[-4000:]}")
+            time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def wait_until_up():
+    """``wait_until_up(process, probe, name, log, timeout)``: wait for a started server."""
+    return _wait_until_up
 
 
 @pytest.fixture(scope="session")

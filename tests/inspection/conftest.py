@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -62,6 +61,7 @@ def viz_server(
     kedro_env: dict[str, str],
     free_port,
     stop_process,
+    wait_until_up,
 ) -> Iterator[VizServer]:
     """``kedro viz run --port <free> --no-browser`` (default host) on a project copy."""
     project = copy_project(tmp_path_factory.mktemp("viz") / "project")
@@ -78,20 +78,9 @@ def viz_server(
         )
     server = VizServer(project=project, port=port, log=log)
     try:
-        deadline = time.monotonic() + VIZ_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"kedro viz run exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                server.api("main")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"kedro-viz did not answer within {VIZ_START_TIMEOUT_S} s:\n"
-                        f"{log.read_text()[-4000:]}"
-                    )
-                time.sleep(1)
+        wait_until_up(
+            process, lambda: server.api("main"), "kedro viz run", log, VIZ_START_TIMEOUT_S
+        )
         yield server
     finally:
         stop_process(process)

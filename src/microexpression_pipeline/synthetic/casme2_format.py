@@ -9,7 +9,7 @@ import numpy as np
 
 from microexpression_pipeline.synthetic.clips import ClipSpec
 from microexpression_pipeline.synthetic.design import (
-    apex_between,
+    drawn_clip,
     labelled_clips,
     pick_subjects,
     scaled_counts,
@@ -86,22 +86,12 @@ def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipS
         onset = int(rng.integers(1, 300))
         offset = onset + length - 1
         clips.append(
-            ClipSpec(
-                dataset="CASME2",
-                subject=subject,
-                clip_id=clip_id,
-                emotion=emotion,
-                action_units=str(rng.choice(ACTION_UNITS[emotion])),
-                onset=onset,
-                apex=apex_between(rng, onset, offset),
-                offset=offset,
-                first=onset,
-                last=offset,
-                folder=f"{ROOT}/sub{subject:02d}/{clip_id}",
-                intensity=float(rng.uniform(0.6, 1.0)),
-                extra={"apex_listed": True},
+            drawn_clip(
+                rng, ACTION_UNITS, onset=onset, offset=offset, dataset="CASME2",
+                subject=subject, clip_id=clip_id, emotion=emotion, first=onset, last=offset,
+                folder=f"{ROOT}/sub{subject:02d}/{clip_id}", extra={"apex_listed": True},
             )
-        )
+        )  # fmt: skip
     clips.sort(key=lambda clip: (clip.subject, clip.clip_id))
     for index in rng.choice(len(clips), min(N_UNLISTED_APEX, len(clips)), replace=False):
         clips[index].extra["apex_listed"] = False

@@ -1,11 +1,15 @@
-"""Helpers shared by the SAMM, CASME II and SMIC designs: scaled class counts, subject choice
-and labels per subject (optionally shaped like the MEGC 2019 composite)."""
+"""Helpers shared by the SAMM, CASME II and SMIC designs: scaled class counts, subject choice,
+labels per subject (optionally shaped like the MEGC 2019 composite) and the drawn parts of a
+clip (its action units, apex and intensity)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from microexpression_pipeline.synthetic.clips import ClipSpec
 
 
 def scaled_counts(counts: Mapping[str, int], size: float) -> dict[str, int]:
@@ -86,3 +90,21 @@ def apex_between(rng: np.random.Generator, onset: int, offset: int) -> int:
     return int(
         np.clip(onset + round(rng.uniform(0.3, 0.6) * (offset - onset)), onset + 1, offset - 1)
     )
+
+
+def drawn_clip(
+    rng: np.random.Generator,
+    action_units: Mapping[str, Sequence[str]],
+    *,
+    onset: int,
+    offset: int,
+    **spec: Any,
+) -> ClipSpec:
+    """A clip of ``spec`` (dataset, subject, clip_id, emotion, first, last, folder, extra)
+    with its action units (one of its emotion's codes), apex (``apex_between``) and
+    intensity (0.6-1.0) drawn from ``rng``, in that order."""
+    codes = str(rng.choice(action_units[spec["emotion"]]))
+    apex = apex_between(rng, onset, offset)
+    intensity = float(rng.uniform(0.6, 1.0))
+    return ClipSpec(action_units=codes, onset=onset, apex=apex, offset=offset,
+                    intensity=intensity, **spec)  # fmt: skip

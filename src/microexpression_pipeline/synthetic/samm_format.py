@@ -10,7 +10,7 @@ import pandas as pd
 
 from microexpression_pipeline.synthetic.clips import ClipSpec
 from microexpression_pipeline.synthetic.design import (
-    apex_between,
+    drawn_clip,
     labelled_clips,
     pick_subjects,
     scaled_counts,
@@ -97,13 +97,10 @@ def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipS
         onset = int(rng.integers(before + 1, top - length - after))
         offset = onset + length - 1
         clip_id = f"{subject:03d}_{inducement}_{index}"
-        clips.append(ClipSpec(
-            dataset="SAMM", subject=subject, clip_id=clip_id, emotion=emotion,
-            action_units=str(rng.choice(ACTION_UNITS[emotion])),
-            onset=onset, apex=apex_between(rng, onset, offset), offset=offset,
-            first=onset - before, last=offset + after,
+        clips.append(drawn_clip(
+            rng, ACTION_UNITS, onset=onset, offset=offset, dataset="SAMM", subject=subject,
+            clip_id=clip_id, emotion=emotion, first=onset - before, last=offset + after,
             folder=f"{ROOT}/{subject:03d}/{clip_id}",
-            intensity=float(rng.uniform(0.6, 1.0)),
             extra={"inducement": inducement, "padding": padding[subject]},
         ))  # fmt: skip
     return sorted(clips, key=lambda clip: (clip.subject, clip.clip_id))

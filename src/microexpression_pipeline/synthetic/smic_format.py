@@ -10,7 +10,7 @@ import numpy as np
 
 from microexpression_pipeline.synthetic.clips import ClipSpec
 from microexpression_pipeline.synthetic.design import (
-    apex_between,
+    drawn_clip,
     labelled_clips,
     pick_subjects,
     scaled_counts,
@@ -73,22 +73,13 @@ def design_clips(rng: np.random.Generator, render: RenderSettings) -> list[ClipS
         onset = int(rng.integers(*FIRST_FRAME))
         offset = onset + max(6, round(n / 2)) - 1
         clips.append(
-            ClipSpec(
-                dataset="SMIC",
-                subject=subject,
-                clip_id=clip_id,
-                emotion=emotion,
-                action_units=str(rng.choice(ACTION_UNITS[emotion])),
-                onset=onset,
-                apex=apex_between(rng, onset, offset),
-                offset=offset,
-                first=onset,
-                last=offset,
+            drawn_clip(
+                rng, ACTION_UNITS, onset=onset, offset=offset, dataset="SMIC",
+                subject=subject, clip_id=clip_id, emotion=emotion, first=onset, last=offset,
                 folder=f"{ROOT}/s{subject}/micro/{emotion}/{clip_id}",
-                intensity=float(rng.uniform(0.6, 1.0)),
                 extra={"apex_listed": False},
             )
-        )
+        )  # fmt: skip
     return sorted(clips, key=lambda clip: (clip.subject, clip.clip_id))
 
 

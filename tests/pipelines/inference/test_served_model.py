@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -60,7 +59,11 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(
-    trained_project: TrainedProject, kedro_env: dict[str, str], free_port, stop_process
+    trained_project: TrainedProject,
+    kedro_env: dict[str, str],
+    free_port,
+    stop_process,
+    wait_until_up,
 ) -> Iterator[Server]:
     """``mlflow models serve`` of the latest registered 3dcnn, on a free localhost port."""
     port = free_port()
@@ -81,26 +84,18 @@ def server(
         )
     served = Server(f"http://127.0.0.1:{port}", log)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                code = process.returncode
-                pytest.fail(f"mlflow models serve exited ({code}):\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{served.url}/ping", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"mlflow models serve did not answer within {START_TIMEOUT_S} s:\n"
-                    f"{log.read_text()[-4000:]}"
-                )
-            time.sleep(1)
+        wait_until_up(process, lambda: _ping(served.url), "mlflow models serve", log,
+                      START_TIMEOUT_S)  # fmt: skip
         yield served
     finally:
         stop_process(process)
+
+
+def _ping(url: str) -> None:
+    """GET /ping: raises until the server answers 200."""
+    with urllib.request.urlopen(f"{url}/ping", timeout=5) as response:
+        if response.status != 200:
+            raise ValueError(f"/ping answered {response.status}")
 
 
 def _b64(data: bytes) -> str:
