@@ -10,15 +10,13 @@ each. Reports the best and median epoch and prediction times and their ratio. Re
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.machine import describe, summary_line
+from benchmarks import standalone
 from benchmarks.timing import log
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,19 +92,11 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    stamp = time.strftime("%Y-%m-%dT%H.%M.%SZ", time.gmtime())
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "09_benchmarks" / stamp)
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    result = measure(args.repeats)
-    machine = describe(ROOT)
-    result |= {"repeats": args.repeats, "machine": machine, "machine_line": summary_line(machine)}
-    (args.out / "frame_convolution.json").write_text(json.dumps(result, indent=2, default=str))
-    (args.out / "frame_convolution.md").write_text(markdown(result))
-    print(markdown(result))
-    return 0
+    arguments = standalone.parser(__doc__)
+    arguments.add_argument("--repeats", type=int, default=7)
+    args = arguments.parse_args(argv)
+    result = measure(args.repeats) | {"repeats": args.repeats} | standalone.machine()
+    return standalone.write(args.out, "frame_convolution", result, markdown)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,16 @@ def summary_line(machine: dict[str, Any]) -> str:
     cores = machine["usable_cores"]
     memory = machine["memory_gib"]
     return (
-        f"{machine['cpu']}, {cores} core{'s' if cores != 1 else ''}, {memory} GiB, "
+        f"{machine['cpu']} ({vector_units(machine.get('cpu_flags', []))}), "
+        f"{cores} core{'s' if cores != 1 else ''}, {memory} GiB, "
         f"{machine['gpu']}; {machine['date_utc']}"
     )
+
+
+def vector_units(flags: list[str]) -> str:
+    """The CPU's dense-maths units, as the precision options need them: AVX2 / AVX-512, and
+    16-bit brain float (AVX-512 BF16, AMX), which ``mixed_bfloat16`` uses."""
+    width = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    bf16 = [name for flag, name in (("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX"))
+            if flag in flags]  # fmt: skip
+    return f"{width}, " + (" and ".join(bf16) if bf16 else "no bfloat16 units")

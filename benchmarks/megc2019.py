@@ -98,7 +98,8 @@ def train_folds(project: Path, n_folds: int) -> dict[str, Any]:
     from microexpression_pipeline.models import ARCHITECTURES
     from microexpression_pipeline.pipelines.train.fitting import run_fold
     from microexpression_pipeline.pipelines.train.folds import make_folds
-    from microexpression_pipeline.pipelines.train.nodes import _spec, unit_seed
+    from microexpression_pipeline.pipelines.train.nodes import _spec
+    from microexpression_pipeline.pipelines.train.units import unit_seed
 
     data = project / "data/05_model_input/synthetic/megc2019/augmented/flow"
     with np.load(_latest(data / "clips.npz"), allow_pickle=False) as payload:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.models import ARCHITECTURES, GROUPS
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ PROFILES: dict[str, Profile] = {
         image_size=128,
         ingestion_repeats=3,
         augmentation_seconds=3.0,
-        architectures=tuple(ARCHITECTURES),
+        architectures=GROUPS["study"],  # frame models; the flow models: `flow` section
         epoch_seconds=15.0,
         min_clips=32,
         max_clips=512,
@@ -95,7 +95,7 @@ PROFILES: dict[str, Profile] = {
         image_size=128,
         ingestion_repeats=2,
         augmentation_seconds=1.0,
-        architectures=tuple(ARCHITECTURES),
+        architectures=GROUPS["study"],  # frame models; the flow models: `flow` section
         epoch_seconds=2.0,
         min_clips=16,
         max_clips=128,

@@ -68,7 +68,7 @@ def test_every_node_section_is_typed_for_kedros_validation() -> None:
         **{
             name: name
             for name in (
-                "augmentation", "cross_dataset", "evaluation", "features", "inference",
+                "augmentation", "compute", "cross_dataset", "evaluation", "features", "inference",
                 "ingestion", "reporting", "synthetic", "training", "megc2019.composite",
                 "megc2019.references",
             )

@@ -7,6 +7,7 @@ from pathlib import Path
 from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
+from microexpression_pipeline.compute import ComputeHook
 from microexpression_pipeline.handoffs.manifest_hook import RunManifestHook
 from microexpression_pipeline.handoffs.mlflow_setup import MlflowParamsHook, MlflowSetupLock
 from microexpression_pipeline.handoffs.run_info import RunInfoHook
@@ -32,6 +33,7 @@ HOOKS = (
     OwnOutputsHook(),
     RunManifestHook(),
     MlflowParamsHook(),
+    ComputeHook(),
 )
 # kedro-mlflow's own hook instance is replaced by MlflowParamsHook above.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)

@@ -17,7 +17,7 @@ import keras
 from keras import layers
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from microexpression_pipeline.models.inputs import FlowNormalisation, flow_input
+from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, FlowNormalisation, flow_input
 from microexpression_pipeline.parameters import StrictSection
 
 # ``reference``: the reference code's PyTorch initialisation; or a Keras initialiser for all.
@@ -78,6 +78,7 @@ def _probabilities(x: Any, n_classes: int, initializer: str) -> Any:
         n_classes,
         activation="softmax",
         name="probabilities",
+        dtype=OUTPUT_DTYPE,
         **torch_default_init(int(x.shape[-1]), initializer),
     )(x)
 

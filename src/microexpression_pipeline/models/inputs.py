@@ -74,9 +74,14 @@ def dense_head(
         if batch_norm:
             x = layers.BatchNormalization()(x)
     return layers.Dense(
-        n_classes, activation="softmax", kernel_initializer=output, name="probabilities"
-    )(x)
+        n_classes, activation="softmax", kernel_initializer=output, name="probabilities",
+        dtype=OUTPUT_DTYPE,
+    )(x)  # fmt: skip
 
+
+# The probabilities are computed in float32 whatever the precision of the layers before them
+# (``training.precision``): a softmax in 16 bits keeps about three significant digits.
+OUTPUT_DTYPE = "float32"
 
 # The flow models' input normalisations: ``none``; ``standardize`` each sample's channels to
 # zero mean and unit std over the grid; ``minmax`` each sample's channels to [0, 1] over the

@@ -19,7 +19,7 @@ from microexpression_pipeline.models.flow_nets import (
     torch_conv,
     torch_default_init,
 )
-from microexpression_pipeline.models.inputs import FlowNormalisation, flow_input
+from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, FlowNormalisation, flow_input
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -150,5 +150,5 @@ def build_rcn(
         pooled = layers.AdaptiveAveragePooling2D(sizes.pool_size)(first)
         x = layers.Multiply()([x, _attention(pooled, classifier, sizes.pool_size)])
     logits = classifier(layers.Flatten()(x))
-    outputs = layers.Activation("softmax", name="probabilities")(logits)
+    outputs = layers.Activation("softmax", name="probabilities", dtype=OUTPUT_DTYPE)(logits)
     return keras.Model(flow, outputs, name="rcn_a" if sizes.attention else "rcn")

@@ -85,8 +85,10 @@ def project_loader(project: Path) -> OmegaConfigLoader:
     return OmegaConfigLoader(str(project / "conf"), default_run_env="local", **args)
 
 
-def write_training_sets(project: Path, make_augmented_set) -> None:
-    """Toy binary augmented sets through the project's catalog: frame clips (9, 32, 32) and
+def write_training_sets(
+    project: Path, make_augmented_set, shape: tuple[int, int, int] = (9, 32, 32)
+) -> None:
+    """Toy binary augmented sets through the project's catalog: frame clips (``shape``) and
     their flow, computed with the shipped ``features`` settings."""
     from microexpression_pipeline.motion.flow_settings import FeaturesParams
     from microexpression_pipeline.pipelines.augmentation.flow_inputs import flow_inputs
@@ -96,7 +98,7 @@ def write_training_sets(project: Path, make_augmented_set) -> None:
     catalog = DataCatalog.from_config(loader["catalog"])
     mapping = params["label_mappings"]["binary"]
     arrays, samples = make_augmented_set(
-        n_subjects=4, clips_per_subject=3, copies=1, shape=(9, 32, 32), moving=True
+        n_subjects=4, clips_per_subject=3, copies=1, shape=shape, moving=True
     )
     flow = flow_inputs(arrays, FeaturesParams.model_validate(params["features"]))
     meta = {"mode": "binary", "classes": list(mapping), "label_mapping": dict(mapping)}

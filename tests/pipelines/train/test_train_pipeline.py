@@ -10,6 +10,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from microexpression_pipeline.compute import ComputeParams
 from microexpression_pipeline.metrics import accuracy
 from microexpression_pipeline.models import get
 from microexpression_pipeline.motion.flow_settings import FlowSettings
@@ -42,6 +43,7 @@ def _catalog(augmented, samples, training, meta=None, n_splits=3, seeds=None) ->
         "params:mode": "binary",
         "params:label_mappings": MAPPINGS,
         "params:ingestion": INGESTION,
+        "params:compute": ComputeParams(),
         "run_info": {"mlflow_run_id": "abc123", "data_source": "synthetic"},
     }
     return DataCatalog({name: MemoryDataset(value) for name, value in data.items()})

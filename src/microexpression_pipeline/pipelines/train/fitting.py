@@ -20,6 +20,8 @@ import pandas as pd
 import tensorflow as tf
 
 from microexpression_pipeline.models import Architecture, build_model, clip_model, predict
+from microexpression_pipeline.models.precision import Precision, dtype_policy
+from microexpression_pipeline.models.seeding import seeded
 from microexpression_pipeline.pipelines.train.folds import subject_keys
 from microexpression_pipeline.pipelines.train.training_set import training_set
 
@@ -49,6 +51,8 @@ class TrainingSpec:
     early_stopping: Mapping[str, Any] = field(default_factory=dict)
     intensity: str = "rescale"
     verbose: int = 0
+    deterministic: bool = True  # TensorFlow's op determinism, in the process that fits
+    precision: Precision = "float32"  # models.precision
 
     @property
     def frame_level(self) -> bool:
@@ -165,16 +169,10 @@ def fit_model(
     per-epoch history and the record of its fitting and validation sets
     (``training_set``). ``callbacks`` only watch (e.g. a progress bar).
     """
-    started = time.perf_counter()
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = model_factory(spec)
-    built = time.perf_counter()
     chosen = training_set(
         table, spec.classes, seed, spec.validation_fraction, spec.validation_split,
         spec.min_validation_subjects, spec.balance_pool,
     )  # fmt: skip
-    fit_rows, val_rows = chosen.fit, chosen.validation
     class_index = {name: i for i, name in enumerate(spec.classes)}
 
     def dataset(rows: pd.DataFrame, shuffle_seed: int | None, drop: bool) -> tf.data.Dataset:
@@ -184,22 +182,28 @@ def fit_model(
             drop,
         )  # fmt: skip
 
-    train_ds = dataset(fit_rows, seed, spec.drop_remainder)
-    val_ds = dataset(val_rows, None, False) if len(val_rows) else None
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=spec.epochs,
-        callbacks=[*_callbacks(spec, val_ds is not None), *(callbacks or [])],
-        verbose=spec.verbose,
-        shuffle=False,  # the dataset shuffles itself (make_dataset)
-    )
+    started = time.perf_counter()
+    keras.backend.clear_session()
+    with seeded(seed), dtype_policy(spec.precision):
+        model = model_factory(spec)
+        built = time.perf_counter()
+        train_ds = dataset(chosen.fit, seed, spec.drop_remainder)
+        val_ds = dataset(chosen.validation, None, False) if len(chosen.validation) else None
+        history = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=spec.epochs,
+            callbacks=[*_callbacks(spec, val_ds is not None), *(callbacks or [])],
+            verbose=spec.verbose,
+            shuffle=False,  # the dataset shuffles itself (make_dataset)
+        )
     fitted = time.perf_counter()
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     frame = frame.rename(columns={"learning_rate": "lr"})
     seconds = {"build": round(built - started, 4), "fit": round(fitted - built, 4)}
-    return model, frame, {**chosen.record, "seconds": seconds}
+    record = {**chosen.record, "seconds": seconds, "parameters": model.count_params()}
+    return model, frame, record
 
 
 def run_fold(

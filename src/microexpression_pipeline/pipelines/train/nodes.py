@@ -18,16 +18,22 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from microexpression_pipeline.compute import ComputeParams, run_units
 from microexpression_pipeline.metrics import HEADLINE, accuracy, mean_std, run_scores
 from microexpression_pipeline.models import Architecture, clip_model
 from microexpression_pipeline.models.card import make_card
 from microexpression_pipeline.parameters import plain
-from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, run_fold
+from microexpression_pipeline.pipelines.train.fitting import TrainingSpec
 from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, Fold, make_folds
 from microexpression_pipeline.pipelines.train.progress import FoldProgress
 from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
+from microexpression_pipeline.pipelines.train.units import (
+    FINAL,
+    fit_unit,
+    load_final,
+    plan_units,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +105,8 @@ def _spec(
         early_stopping=training.early_stopping.model_dump(),
         intensity=training.intensity,
         verbose=training.keras_verbose,
+        deterministic=training.deterministic,
+        precision=training.precision,
     )
 
 
@@ -113,13 +121,14 @@ def train_and_evaluate(
     mode: str,
     label_mappings: Mapping[str, Any],
     run_info: Mapping[str, Any],
+    compute: ComputeParams | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, dict[str, Any], dict[str, Any]]:
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
     data. Returns predictions, histories, the final clip model, MLflow metrics and a
-    summary."""
+    summary. Its units (``units.plan_units``) run where ``compute`` says; their results are
+    gathered in plan order, so the outputs are the same wherever they ran."""
     check_augmented_set(meta, mode, label_mappings[mode], architecture.transform_set)
-    if training.deterministic:
-        tf.config.experimental.enable_op_determinism()
+    compute = compute or ComputeParams()
     clips = augmented["clips"]
     if [str(s) for s in augmented["sample_ids"]] != samples["sample_id"].astype(str).tolist():
         raise ValueError(
@@ -133,50 +142,52 @@ def train_and_evaluate(
     folds = make_folds(
         samples, protocol, evaluation.n_splits, evaluation.n_repeats, seed, evaluation.holdout_pairs
     )
+    ids = samples["sample_id"].astype(str).tolist()
+    units = plan_units(architecture.key, mode, protocol, seeds, folds, ids)
+    in_process = compute.address() is None
     progress = FoldProgress(
-        architecture.name, len(folds) * len(seeds), spec.epochs, enabled=spec.verbose == 0
+        architecture.name, len(units) - 1, spec.epochs, enabled=in_process and spec.verbose == 0
     )
-    all_predictions, all_histories, records = [], [], []
     started = time.perf_counter()
-    for unit, (run_seed, fold) in enumerate((s, f) for s in seeds for f in folds):
-        progress.start_fold(unit + 1)
-        predictions, history, record = run_fold(
-            spec, clips, samples, fold.train_ids, fold.test_ids, unit_seed(run_seed, fold.index),
-            callbacks=[progress],
+    try:
+        outcomes = run_units(
+            fit_unit, units, {"spec": spec, "clips": clips, "samples": samples}, compute,
+            label=lambda unit: unit.label, key=lambda unit: unit.key, name=architecture.name,
+            serial_kwargs={"callbacks": [progress]},
+            on_start=lambda i: progress.start_fold(i + 1 if i < len(units) - 1 else None),
         )  # fmt: skip
+    finally:
+        progress.close()
+    units_seconds = time.perf_counter() - started
+    all_predictions, all_histories, records = [], [], []
+    for unit, (result, cost) in zip(units[:-1], outcomes[:-1], strict=True):
+        predictions = result["predictions"]
         logger.info(
             "%s seed %d fold %d/%d (%s): %d test clips, accuracy %.3f",
-            architecture.name, run_seed, fold.index + 1, len(folds), fold.name, len(predictions),
+            architecture.name, unit.seed, unit.fold + 1, len(folds), unit.name, len(predictions),
             accuracy(predictions["true_label"], predictions["predicted_label"]),
         )  # fmt: skip
-        tags = {"seed": run_seed, "fold": fold.index, "repeat": fold.repeat}
+        tags = {"seed": unit.seed, "fold": unit.fold, "repeat": unit.repeat}
         all_predictions.append(predictions.assign(**tags))
-        all_histories.append(history.assign(seed=run_seed, fold=fold.index))
-        records.append({**tags, "name": fold.name, **record})
+        all_histories.append(result["history"].assign(seed=unit.seed, fold=unit.fold))
+        records.append({**tags, "name": unit.name, **result["record"], "unit": cost})
     predictions = pd.concat(all_predictions, ignore_index=True)
     predictions["protocol"] = protocol
     predictions["subject_independent"] = independent
-    histories = pd.concat(all_histories, ignore_index=True)
-    evaluation_seconds = time.perf_counter() - started
-
-    table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
-    progress.start_fold(None)
-    trained, final_history, final_record = fit_model(
-        spec, clips, table, unit_seed(seeds[0], -1), callbacks=[progress]
-    )
-    progress.close()
-    final_model = clip_model(architecture, trained, clips.shape[1])
-    final_history = final_history.assign(seed=seeds[0], fold=-1)
-    histories = pd.concat([histories, final_history], ignore_index=True)
+    final, final_cost = outcomes[-1]
+    final_model = clip_model(architecture, load_final(final["model_file"]), clips.shape[1])
+    final_history = final["history"].assign(seed=seeds[0], fold=FINAL)
+    histories = pd.concat([*all_histories, final_history], ignore_index=True)
 
     metrics, summary = summarise(architecture, predictions, classes, protocol, independent, folds)
+    metrics |= unit_metrics(architecture.key, [cost for _, cost in outcomes], final["record"])
     summary.update(
         mode=mode,
         seed=seed,
         seeds=seeds,
         folds=records,
-        final_model={"seed": seeds[0], **final_record},
-        evaluation_seconds=round(evaluation_seconds, 2),
+        final_model={"seed": seeds[0], **final["record"], "unit": final_cost},
+        compute=compute_record(compute, outcomes) | {"wall_seconds": round(units_seconds, 2)},
         n_training_samples=len(samples),
         clip_shape=list(clips.shape[1:]),
         transform_set=meta.get("transform_set"),
@@ -189,17 +200,40 @@ def train_and_evaluate(
     return predictions, histories, final_model, metrics, summary
 
 
+def unit_metrics(
+    slug: str, costs: list[dict[str, Any]], final_record: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Per unit (step: its place in the plan, the final model last): wall seconds and the
+    peak resident memory of the process that ran it; the model's parameter count."""
+    return {
+        f"{slug}.unit_wall_seconds": [
+            {"value": float(c["wall_seconds"]), "step": i} for i, c in enumerate(costs)
+        ],
+        f"{slug}.unit_peak_rss_mb": [
+            {"value": float(c["peak_rss_mb"]), "step": i} for i, c in enumerate(costs)
+        ],
+        f"{slug}.parameters": {"value": float(final_record["parameters"]), "step": 0},
+    }
+
+
+def compute_record(compute: ComputeParams, outcomes: list[tuple[Any, dict]]) -> dict[str, Any]:
+    """Where the units ran: the scheduler, the workers used and the sum of the units' wall
+    times (``wall_seconds``, added by the node: from the first unit's start to the last's
+    end, the final model's fit included)."""
+    workers = sorted({cost["worker"] for _, cost in outcomes})
+    return {
+        "scheduler": compute.address() or "in-process",
+        "workers": workers,
+        "units": len(outcomes),
+        "unit_wall_seconds": round(sum(cost["wall_seconds"] for _, cost in outcomes), 2),
+    }
+
+
 def _flow_record(augmented: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
     """How a flow training set's flow was computed (None for frame clips)."""
     if "flow_settings" not in augmented:
         return None
     return json.loads(str(augmented["flow_settings"]))
-
-
-def unit_seed(seed: int, fold: int) -> int:
-    """The seed of one fit (a training seed and a fold; fold -1: the final model), hashed from
-    the pair, so that (almost surely) no two fits share their initial weights or batches."""
-    return int(np.random.SeedSequence([seed, fold + 1]).generate_state(1)[0] % 2**31)
 
 
 def summarise(
@@ -264,10 +298,11 @@ def trainer(architecture: Architecture) -> Callable[..., tuple]:
         label_mappings: Mapping[str, Any],
         run_info: Mapping[str, Any],
         ingestion: Mapping[str, Any],
+        compute: ComputeParams,
     ) -> tuple:
         outputs = train_and_evaluate(
             architecture, augmented, samples, meta, training, evaluation, seed, mode,
-            label_mappings, run_info,
+            label_mappings, run_info, compute,
         )  # fmt: skip
         summary = outputs[-1]
         card = make_card(summary, architecture.key, architecture.sees, plain(ingestion))

@@ -20,6 +20,7 @@ SETTINGS = [
     "params:label_mappings",
     "run_info",
     "params:ingestion",
+    "params:compute",
 ]
 
 OUTPUTS = ("predictions", "histories", "model", "metrics", "summary", "card")

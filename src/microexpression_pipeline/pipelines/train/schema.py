@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, create_model, field_validator
 
 from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.models.precision import Precision
 from microexpression_pipeline.parameters import StrictSection
 
 
@@ -92,6 +93,7 @@ class TrainingParams(StrictSection):
     early_stopping: EarlyStopping
     intensity: Literal["rescale", "standardize", "temporal"]
     deterministic: bool
+    precision: Precision = "float32"
     keras_verbose: Literal[0, 1, 2]
     architectures: Architectures  # type: ignore[valid-type]
 
