@@ -23,7 +23,6 @@ in-process and over HTTP (``mlflow models serve``; its start-up is not counted).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.machine import describe, summary_line
+from benchmarks import standalone
 from benchmarks.subprocesses import worker_env
 from benchmarks.timing import log
 
@@ -239,9 +238,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    stamp = time.strftime("%Y-%m-%dT%H.%M.%SZ", time.gmtime())
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "09_benchmarks" / stamp)
+    parser = standalone.parser(__doc__)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:
@@ -261,12 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             result["stages"][key] = stages(video, model)
         log("served model")
         result["served"] = served(folder, models["3dcnn"])
-    machine = describe(ROOT)
-    result |= {"machine": machine, "machine_line": summary_line(machine)}
-    (args.out / "inference.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    (args.out / "inference.md").write_text(markdown(result))
-    print(markdown(result))
-    return 0
+    result |= standalone.machine()
+    return standalone.write(args.out, "inference", result, markdown)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,6 @@ fold time. Results: ``DIR/megc2019.json`` and ``DIR/megc2019.md`` (default DIR: 
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import subprocess
 import tempfile
@@ -33,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import standalone
 from benchmarks.end_to_end import KEDRO, copy_project
-from benchmarks.machine import describe, summary_line
 from benchmarks.subprocesses import worker_env
 from benchmarks.timing import log
 
@@ -228,10 +226,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = standalone.parser(__doc__)
     parser.add_argument("--folds", type=int, default=2, help="LOSO folds to time (of 68)")
-    stamp = time.strftime("%Y-%m-%dT%H.%M.%SZ", time.gmtime())
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "09_benchmarks" / stamp)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-megc-"))
@@ -243,15 +239,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     parts = _parts()
     mean = float(np.mean([f["seconds"] for f in training["folds"]]))
-    machine = describe(ROOT)
-    result = {"machine": machine, "machine_line": summary_line(machine),
-              "preparation_s": round(preparation, 1), "training": training,
-              "projected_s": round(preparation + 69 * mean, 1),
-              "parts_ms_per_epoch": parts}  # fmt: skip
-    (args.out / "megc2019.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    (args.out / "megc2019.md").write_text(markdown(result))
-    print(markdown(result))
-    return 0
+    result = standalone.machine() | {
+        "preparation_s": round(preparation, 1),
+        "training": training,
+        "projected_s": round(preparation + 69 * mean, 1),
+        "parts_ms_per_epoch": parts,
+    }
+    return standalone.write(args.out, "megc2019", result, markdown)
 
 
 if __name__ == "__main__":
