@@ -26,18 +26,13 @@ FORMS = ("time_distributed", "conv3d")
 
 def _models() -> dict[str, Any]:
     import keras
-    from kedro.config import OmegaConfigLoader
 
     from microexpression_pipeline.models import get
     from microexpression_pipeline.models.registry import build_model
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
-    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
 
-    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    loader = OmegaConfigLoader(str(ROOT / "conf"), default_run_env="base", **args)
-    block = TrainingParams.model_validate(loader["parameters"]["training"]).architectures[
-        "cnn_lstm"
-    ]
+    training = standalone.parameters()["training"]
+    block = TrainingParams.model_validate(training).architectures["cnn_lstm"]
     models = {}
     for form in FORMS:
         keras.utils.set_random_seed(1)

@@ -75,18 +75,14 @@ def render(folder: Path) -> tuple[Path, int]:
 
 def trained(key: str) -> Any:
     """A fresh model of ``key`` with the card of conf/real's preprocessing and flow."""
-    from kedro.config import OmegaConfigLoader
 
     from microexpression_pipeline.models import ARCHITECTURES, build_model
     from microexpression_pipeline.models.card import ModelCard, Preprocessing
     from microexpression_pipeline.motion.flow_settings import FlowSettings
     from microexpression_pipeline.pipelines.inference.model_source import TrainedModel
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
-    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
 
-    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k not in ("base_env", "default_run_env")}
-    params = OmegaConfigLoader(str(ROOT / "conf"), base_env="base", default_run_env="real",
-                               **args)["parameters"]  # fmt: skip
+    params = standalone.parameters("real")
     ingestion, architecture = params["ingestion"], ARCHITECTURES[key]
     flow = FlowSettings(**params["features"]["flow"]) if architecture.sees == "flow" else None
     size = ingestion["image_size"]

@@ -38,16 +38,13 @@ def precisions(machine: dict[str, Any]) -> list[str]:
 
 def measure(repeats: int, clips: int, chosen: list[str]) -> dict[str, Any]:
     import keras
-    from kedro.config import OmegaConfigLoader
 
     from microexpression_pipeline.models import get
     from microexpression_pipeline.models.precision import dtype_policy
     from microexpression_pipeline.models.registry import build_model
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
-    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
 
-    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    params = OmegaConfigLoader(str(ROOT / "conf"), default_run_env="base", **args)["parameters"]
+    params = standalone.parameters()
     training = TrainingParams.model_validate(params["training"])
     rng = np.random.default_rng(0)
     results: dict[str, Any] = {}

@@ -23,6 +23,18 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return made
 
 
+def parameters(run_env: str = "base") -> dict[str, Any]:
+    """The project's parameters as ``kedro run --env <run_env>`` loads them (``base``: the
+    embedded sample's settings; ``real``: the study's)."""
+    from kedro.config import OmegaConfigLoader
+
+    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
+
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k not in ("base_env", "default_run_env")}
+    loader = OmegaConfigLoader(str(ROOT / "conf"), base_env="base", default_run_env=run_env, **args)
+    return dict(loader["parameters"])
+
+
 def machine() -> dict[str, Any]:
     """The machine's description and its one-line summary, to merge into a result."""
     described = describe(ROOT)

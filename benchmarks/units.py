@@ -51,17 +51,14 @@ def _data(subjects: int, crop: int) -> dict[str, tuple[dict, pd.DataFrame]]:
 
 
 def measure(subjects: int) -> dict[str, Any]:
-    from kedro.config import OmegaConfigLoader
 
     from microexpression_pipeline.compute import ComputeParams, close_clients
     from microexpression_pipeline.compute.cluster import machine_cores
     from microexpression_pipeline.models import get
     from microexpression_pipeline.pipelines.train.nodes import train_and_evaluate
     from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
-    from microexpression_pipeline.settings import CONFIG_LOADER_ARGS
 
-    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    params = OmegaConfigLoader(str(ROOT / "conf"), default_run_env="base", **args)["parameters"]
+    params = standalone.parameters()
     training = TrainingParams.model_validate(params["training"] | {"keras_verbose": 0})
     evaluation = EvaluationParams.model_validate(params["evaluation"] | {"protocol": "loso"})
     mapping = {"binary": {"negative": ["negative"], "positive": ["positive"]}}

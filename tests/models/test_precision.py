@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model
+from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, indexed
 from tests.pipelines.train.conftest import make_augmented_set
 
 
@@ -27,7 +27,7 @@ def test_mixed_bfloat16_fits_in_bfloat16_and_gives_float32_probabilities(
         arch_params=block, epochs=1, batch_size=4, learning_rate=1e-3, validation_fraction=0.0,
         intensity="temporal", precision="mixed_bfloat16",
     )  # fmt: skip
-    table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
+    table = indexed(samples)
     model, history, _ = fit_model(spec, clips, table, seed=1)
     assert keras.config.dtype_policy().name == "float32"  # restored after the fit
     computing = {layer.compute_dtype for layer in model.layers if layer.weights}

@@ -206,6 +206,11 @@ def fit_model(
     return model, frame, record
 
 
+def indexed(samples: pd.DataFrame) -> pd.DataFrame:
+    """The sample table indexed by ``sample_id``, with a ``row`` column indexing the clips."""
+    return samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
+
+
 def run_fold(
     spec: TrainingSpec,
     clips: np.ndarray,
@@ -221,7 +226,7 @@ def run_fold(
     Returns the test predictions (one row per test clip, with class probabilities), the
     training history and the record of who was fitted, validated and tested.
     """
-    table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
+    table = indexed(samples)
     model, history, record = fit_model(
         spec, clips, table.loc[list(train_ids)], seed, model_factory, callbacks
     )

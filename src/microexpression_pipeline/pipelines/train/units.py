@@ -23,6 +23,7 @@ import tensorflow as tf
 from microexpression_pipeline.pipelines.train.fitting import (
     TrainingSpec,
     fit_model,
+    indexed,
     run_fold,
 )
 from microexpression_pipeline.pipelines.train.folds import Fold
@@ -108,7 +109,7 @@ def fit_unit(
             callbacks=callbacks,
         )  # fmt: skip
         return {"predictions": predictions, "history": history, "record": record}
-    table = samples.assign(row=np.arange(len(samples))).set_index("sample_id", drop=False)
+    table = indexed(samples)
     model, history, record = fit_model(
         spec, clips, table.loc[list(unit.train_ids)], unit.fit_seed, callbacks=callbacks
     )
