@@ -12,7 +12,6 @@ first outputs differ. Results: ``DIR/precision.json`` and ``.md`` (default: a ne
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ def precisions(machine: dict[str, Any]) -> list[str]:
 def measure(repeats: int, clips: int, chosen: list[str]) -> dict[str, Any]:
     import keras
 
+    from benchmarks.worker import EpochTimer
     from microexpression_pipeline.models import get
     from microexpression_pipeline.models.precision import dtype_policy
     from microexpression_pipeline.models.registry import build_model
@@ -70,9 +70,9 @@ def measure(repeats: int, clips: int, chosen: list[str]) -> dict[str, Any]:
             model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
         for _ in range(repeats):
             for precision, model in models.items():
-                started = time.perf_counter()
-                model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-                times[precision].append(time.perf_counter() - started)
+                timer = EpochTimer()  # the epoch itself: fit's tear-down stalls at random
+                model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[timer])
+                times[precision] += timer.wall
         row = {
             p: {"epoch_best_s": round(min(t), 3), "epoch_median_s": round(float(np.median(t)), 3)}
             for p, t in times.items()

@@ -13,6 +13,11 @@ over the 29 folds plus the final fit on all data (no test), E epochs (25 in the 
 forward pass costs a third of a training step (the FLOP convention of ``flops``), hence 3 r
 for validation and test. Ingestion and augmentation of 159 clips at the measured rates are
 added. Per-fold overhead and model saving are not counted.
+
+The FLOP-bound time is the same sum with every rate at the machine's dense matmul rate
+(measured in the same run) over the variant's training FLOPs per clip: the time the trainings
+would take if every FLOP ran as fast as a large float32 matmul. Its ratio to T is the
+projection's distance from the machine's limit.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ MODES = ("binary", "multiclass")
 VARIANT_KEY = {
     "binary": "pipeline_clips_per_second",
     "multiclass": "multiclass_pipeline_clips_per_second",
+}
+FLOPS_KEY = {
+    "binary": "training_gflop_per_clip",
+    "multiclass": "multiclass_training_gflop_per_clip",
 }
 
 
@@ -105,7 +114,8 @@ def run(
     training = TrainingParams.model_validate(study_params["training"])
     frames = training_results["clip_shape"][0]
     per_model: dict[str, Any] = {}
-    total = 0.0
+    total = bound_total = 0.0
+    matmul = training_results["matmul_gflops"]
     copies_total = 0
     for mode in MODES:
         samples = samm_sized_samples(mode, study_params, seed)
@@ -120,11 +130,17 @@ def run(
             )
             rate = measured[VARIANT_KEY[mode]]
             sizes = fold_sizes(samples, fraction, study_params, seed)
-            seconds = sum(
-                epochs * (s["n_fit"] / rate + s["n_val"] / (3 * rate)) + s["n_test"] / (3 * rate)
-                for s in sizes
-            )
+
+            def wall(r: float, sizes: list[dict[str, int]] = sizes, epochs: int = epochs) -> float:
+                return sum(
+                    epochs * (s["n_fit"] / r + s["n_val"] / (3 * r)) + s["n_test"] / (3 * r)
+                    for s in sizes
+                )
+
+            seconds = wall(rate)
+            bound = wall(matmul / measured[FLOPS_KEY[mode]])
             total += seconds
+            bound_total += bound
             per_model[f"{key} {mode}"] = {
                 "architecture": key,
                 "name": ARCHITECTURES[key].name,
@@ -139,6 +155,7 @@ def run(
                     np.mean([s["n_fit"] / rate + s["n_val"] / (3 * rate) for s in sizes[:-1]])
                 ),
                 "hours": seconds / 3600,
+                "flop_bound_hours": bound / 3600,
             }
     clips = len(
         samm_format.design_clips(
@@ -161,6 +178,9 @@ def run(
         "augmentation_hours": augmentation_s / 3600,
         "per_model": per_model,
         "total_hours": total / 3600,
+        "matmul_gflops": matmul,
+        "flop_bound_training_hours": bound_total / 3600,
+        "training_hours": (total - ingestion_s - augmentation_s) / 3600,
         "formula": "T = sum_a sum_m sum_f [E (n_fit/r + n_val/(3r)) + n_test/(3r)] "
         "+ ingestion + augmentation",
     }

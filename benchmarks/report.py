@@ -232,6 +232,7 @@ def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
             fmt(p["mean_n_val"], 0),
             fmt(p["mean_epoch_seconds"], 1),
             fmt(p["hours"], 2),
+            fmt(p.get("flop_bound_hours"), 2),
         ]
         for p in section["per_model"].values()
     ]
@@ -246,9 +247,19 @@ def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
             "mean n_val",
             "epoch s",
             "hours",
+            "FLOP-bound hours",
         ],
         rows,
     )
+    if section.get("flop_bound_training_hours"):
+        training, bound = section["training_hours"], section["flop_bound_training_hours"]
+        out += [
+            f"FLOP-bound: every training FLOP at the dense matmul rate of this run "
+            f"({section['matmul_gflops']:.0f} GFLOP/s), r = rate / training FLOPs per clip. "
+            f"The trainings take {training:.1f} h against {bound:.1f} h FLOP-bound: "
+            f"**{training / bound:.2f}x** the machine's limit (target: within 2x).",
+            "",
+        ]
     return [
         *out,
         f"Ingestion {section['ingestion_hours'] * 60:.1f} min, augmentation "

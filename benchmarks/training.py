@@ -4,7 +4,8 @@
 For each architecture at the ingested clip shape, the same clips (the augmented binary set,
 repeated up to the clip count) train the same layers three ways:
 
-- ``pipeline``: the project's path (``make_dataset`` from uint8, in-model ``Rescaling``), with
+- ``pipeline``: the project's path (``make_dataset`` from uint8, in-model ``Rescaling``, batch
+  normalisation on the fused kernel as ``training.fused_batch_norm`` sets), with
   op determinism as configured (``training.deterministic``);
 - ``pipeline_nondeterministic``: the same with op determinism off;
 - ``plain``: the study's approach, ``model.fit`` on float32 arrays in [0, 1], determinism off.

@@ -15,6 +15,7 @@ import resource
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from keras import layers
 
 from benchmarks.flops import matmul_rate, training_flops_per_clip
 from microexpression_pipeline.models import get, task_variant
+from microexpression_pipeline.models.batch_norm import fused_batch_norm
 from microexpression_pipeline.pipelines.train.fitting import (
     TrainingSpec,
     fit_model,
@@ -128,9 +130,10 @@ class Trainee:
     def epoch(self) -> None:
         """One more epoch (``fit`` keeps the compiled train step between calls)."""
         done = len(self.timer.wall)
-        self.model.fit(
-            **self.fit_args, initial_epoch=done, epochs=done + 1, verbose=0, callbacks=[self.timer]
-        )
+        fused = self.run["approach"].startswith("pipeline") and self.spec.fused_batch_norm
+        with fused_batch_norm(self.model) if fused else nullcontext():  # as fit_model
+            self.model.fit(**self.fit_args, initial_epoch=done, epochs=done + 1, verbose=0,
+                           callbacks=[self.timer])  # fmt: skip
 
     def result(self) -> dict[str, Any]:
         timed_wall, timed_cpu = self.timer.wall[1:], self.timer.cpu[1:]

@@ -65,7 +65,20 @@ def test_tiny_run_reports_every_section(tiny_run) -> None:
         assert arch["plain_clips_per_second"] > 0
         assert arch["training_gflop_per_clip"] > 0
     assert result["ingestion"]["kept"] == result["ingestion"]["clips"] > 0
-    assert result["projection"]["per_model"]
+    projected = result["projection"]
+    assert projected["per_model"]
+    for p in projected["per_model"].values():  # FLOP-bound: the same folds at the matmul rate
+        measured = training[p["architecture"]]
+        gflop = measured[
+            "training_gflop_per_clip"
+            if p["mode"] == "binary"
+            else "multiclass_training_gflop_per_clip"
+        ]
+        share = p["clips_per_second"] * gflop / result["training"]["matmul_gflops"]
+        assert p["flop_bound_hours"] == pytest.approx(p["hours"] * share)
+    assert projected["flop_bound_training_hours"] == pytest.approx(
+        sum(p["flop_bound_hours"] for p in projected["per_model"].values())
+    )
     assert result["memory"]["runs"]
     flow = result["flow"]
     assert set(flow["extraction"]) == {"tvl1", "farneback", "dis"}

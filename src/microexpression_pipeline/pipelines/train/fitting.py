@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 import tensorflow as tf
 
 from microexpression_pipeline.models import Architecture, build_model, clip_model, predict
+from microexpression_pipeline.models.batch_norm import fused_batch_norm
 from microexpression_pipeline.models.precision import Precision, dtype_policy
 from microexpression_pipeline.models.seeding import seeded
 from microexpression_pipeline.pipelines.train.folds import subject_keys
@@ -53,6 +55,7 @@ class TrainingSpec:
     verbose: int = 0
     deterministic: bool = True  # TensorFlow's op determinism, in the process that fits
     precision: Precision = "float32"  # models.precision
+    fused_batch_norm: bool = True  # models.batch_norm
 
     @property
     def frame_level(self) -> bool:
@@ -189,14 +192,15 @@ def fit_model(
         built = time.perf_counter()
         train_ds = dataset(chosen.fit, seed, spec.drop_remainder)
         val_ds = dataset(chosen.validation, None, False) if len(chosen.validation) else None
-        history = model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=spec.epochs,
-            callbacks=[*_callbacks(spec, val_ds is not None), *(callbacks or [])],
-            verbose=spec.verbose,
-            shuffle=False,  # the dataset shuffles itself (make_dataset)
-        )
+        with fused_batch_norm(model) if spec.fused_batch_norm else nullcontext():
+            history = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=spec.epochs,
+                callbacks=[*_callbacks(spec, val_ds is not None), *(callbacks or [])],
+                verbose=spec.verbose,
+                shuffle=False,  # the dataset shuffles itself (make_dataset)
+            )
     fitted = time.perf_counter()
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))

@@ -107,6 +107,7 @@ def _spec(
         verbose=training.keras_verbose,
         deterministic=training.deterministic,
         precision=training.precision,
+        fused_batch_norm=training.fused_batch_norm,
     )
 
 

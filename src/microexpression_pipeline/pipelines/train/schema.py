@@ -94,6 +94,7 @@ class TrainingParams(StrictSection):
     intensity: Literal["rescale", "standardize", "temporal"]
     deterministic: bool
     precision: Precision = "float32"
+    fused_batch_norm: bool = True
     keras_verbose: Literal[0, 1, 2]
     architectures: Architectures  # type: ignore[valid-type]
 
