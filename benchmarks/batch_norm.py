@@ -43,7 +43,7 @@ def measure(repeats: int, clips: int) -> dict[str, Any]:
     from benchmarks.worker import EpochTimer
     from microexpression_pipeline.models import get
     from microexpression_pipeline.models.batch_norm import fused_batch_norm
-    from microexpression_pipeline.models.registry import build_model
+    from microexpression_pipeline.models.building import build_model
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
 
     training = TrainingParams.model_validate(standalone.parameters()["training"])

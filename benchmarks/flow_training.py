@@ -58,7 +58,8 @@ def _fit_measure(task: Mapping[str, Any], architecture: str, setting: str) -> di
     prediction clips/s, parameters."""
     import keras
 
-    from microexpression_pipeline.models import get, predict
+    from microexpression_pipeline.models import get
+    from microexpression_pipeline.models.building import predict
     from microexpression_pipeline.pipelines.train.fitting import (
         _callbacks,
         fresh_model,

@@ -28,7 +28,7 @@ def _models() -> dict[str, Any]:
     import keras
 
     from microexpression_pipeline.models import get
-    from microexpression_pipeline.models.registry import build_model
+    from microexpression_pipeline.models.building import build_model
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
 
     training = standalone.parameters()["training"]

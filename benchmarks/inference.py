@@ -76,7 +76,8 @@ def render(folder: Path) -> tuple[Path, int]:
 def trained(key: str) -> Any:
     """A fresh model of ``key`` with the card of conf/real's preprocessing and flow."""
 
-    from microexpression_pipeline.models import ARCHITECTURES, build_model
+    from microexpression_pipeline.models import ARCHITECTURES
+    from microexpression_pipeline.models.building import build_model
     from microexpression_pipeline.models.card import ModelCard, Preprocessing
     from microexpression_pipeline.motion.flow_settings import FlowSettings
     from microexpression_pipeline.pipelines.inference.model_source import TrainedModel
@@ -101,7 +102,7 @@ def trained(key: str) -> Any:
 
 def stages(video: Path, model: Any) -> dict[str, float]:
     """Seconds of each stage of one inference run on ``video``."""
-    from microexpression_pipeline.models import predict
+    from microexpression_pipeline.models.building import predict
     from microexpression_pipeline.pipelines.inference.clip_reader import read_clip_source
     from microexpression_pipeline.pipelines.inference.nodes import find_intervals
     from microexpression_pipeline.pipelines.inference.preprocess import (

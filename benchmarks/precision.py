@@ -40,8 +40,8 @@ def measure(repeats: int, clips: int, chosen: list[str]) -> dict[str, Any]:
 
     from benchmarks.worker import EpochTimer
     from microexpression_pipeline.models import get
+    from microexpression_pipeline.models.building import build_model
     from microexpression_pipeline.models.precision import dtype_policy
-    from microexpression_pipeline.models.registry import build_model
     from microexpression_pipeline.pipelines.train.schema import TrainingParams
 
     params = standalone.parameters()

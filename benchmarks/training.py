@@ -29,7 +29,8 @@ from benchmarks.flops import training_flops_per_clip
 from benchmarks.profiles import Profile
 from benchmarks.subprocesses import jsonable, run_worker
 from benchmarks.timing import log
-from microexpression_pipeline.models import ARCHITECTURES, Architecture, build_model
+from microexpression_pipeline.models import ARCHITECTURES, Architecture
+from microexpression_pipeline.models.building import build_model
 from microexpression_pipeline.pipelines.augmentation.labels import class_order
 from microexpression_pipeline.pipelines.train.nodes import _spec
 from microexpression_pipeline.pipelines.train.schema import TrainingParams

@@ -30,14 +30,10 @@ from keras import layers
 from benchmarks.flops import matmul_rate, training_flops_per_clip
 from microexpression_pipeline.models import get, task_variant
 from microexpression_pipeline.models.batch_norm import fused_batch_norm
-from microexpression_pipeline.pipelines.train.fitting import (
-    TrainingSpec,
-    fit_model,
-    fresh_model,
-    make_dataset,
-)
+from microexpression_pipeline.pipelines.train.fitting import fit_model, fresh_model, make_dataset
 from microexpression_pipeline.pipelines.train.nodes import _spec
 from microexpression_pipeline.pipelines.train.schema import TrainingParams
+from microexpression_pipeline.pipelines.train.spec import TrainingSpec
 
 
 def status_kib(field: str) -> int | None:

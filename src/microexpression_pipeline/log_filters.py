@@ -7,13 +7,17 @@ TensorFlow. Everything else (the project's own warnings, Kedro's, Keras's) is sh
 from __future__ import annotations
 
 import contextlib
-import importlib
+import importlib.abc
+import importlib.util
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 # TensorFlow's C++ INFO lines describe the installed wheel, not the run.
 TF_CPP_MIN_LOG_LEVEL = "1"
@@ -56,6 +60,7 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropContaining) and f.text == text for f in logger.filters):
             logger.addFilter(_DropContaining(text))
+    quiet_tensorflow_import()
 
 
 @contextlib.contextmanager
@@ -72,12 +77,46 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def import_tensorflow() -> None:
-    """Import TensorFlow without its C++ start-up notices (oneDNN is on; the CPU has
-    instructions the wheel was not built for), which it prints before its logging starts, so
-    that no log level silences them. An import error is raised as usual, after the block."""
-    if "tensorflow" in sys.modules:
+class _QuietLoader(importlib.abc.Loader):
+    """A module's own loader, run with file descriptor 2 silenced."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        with _stderr_silenced():
+            self._loader.exec_module(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+class _QuietTensorFlow(importlib.abc.MetaPathFinder):
+    """TensorFlow, wherever it is first imported (``import keras`` included), imported without
+    its C++ start-up notices (oneDNN is on; the CPU has instructions the wheel was not built
+    for), which it prints before its logging starts, so that no log level silences them. An
+    import error is raised as usual, after the block. The project imports TensorFlow only
+    where it trains or predicts, not when Kedro lists its pipelines."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # once: later imports find it in sys.modules
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def quiet_tensorflow_import() -> None:
+    """Install ``_QuietTensorFlow`` (idempotent; nothing once TensorFlow is imported)."""
+    if "tensorflow" in sys.modules or any(
+        isinstance(finder, _QuietTensorFlow) for finder in sys.meta_path
+    ):
         return
-    with _stderr_silenced(), contextlib.suppress(Exception):
-        importlib.import_module("tensorflow")
-    importlib.import_module("tensorflow")  # raises a failed import again, visibly
+    sys.meta_path.insert(0, _QuietTensorFlow())

@@ -9,15 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from microexpression_pipeline.models import (
-    ARCHITECTURES,
-    GROUPS,
-    build_model,
-    clip_model,
-    get,
-    model_choices,
-    selected,
-)
+from microexpression_pipeline.models import ARCHITECTURES, GROUPS, get, model_choices, selected
+from microexpression_pipeline.models.building import build_model, clip_model
 from microexpression_pipeline.models.frame2d import voting_clip_model
 from microexpression_pipeline.parameters import ParameterError
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fit_model, indexed
+from microexpression_pipeline.pipelines.train.fitting import fit_model, indexed
+from microexpression_pipeline.pipelines.train.spec import TrainingSpec
 from tests.pipelines.train.conftest import make_augmented_set
 
 

@@ -7,7 +7,8 @@ import threading
 
 import numpy as np
 
-from microexpression_pipeline.models import ARCHITECTURES, build_model
+from microexpression_pipeline.models import ARCHITECTURES
+from microexpression_pipeline.models.building import build_model
 from microexpression_pipeline.models.seeding import seeded
 
 

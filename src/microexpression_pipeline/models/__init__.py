@@ -1,21 +1,15 @@
-"""The architectures: one registry (``registry``), one module per family of builders."""
+"""The architectures: one registry (``registry``, without TensorFlow), one module per family
+of builders, and ``building`` (compiled models and their predictions)."""
 
-from microexpression_pipeline import log_filters
-
-log_filters.import_tensorflow()
-
-from microexpression_pipeline.models.registry import (  # noqa: E402
+from microexpression_pipeline.models.registry import (
     ALL,
     ARCHITECTURES,
     FLOW_SETS,
     GROUPS,
     TRANSFORM_SETS,
     Architecture,
-    build_model,
-    clip_model,
     get,
     model_choices,
-    predict,
     selected,
     task_variant,
 )
@@ -27,11 +21,8 @@ __all__ = [
     "GROUPS",
     "TRANSFORM_SETS",
     "Architecture",
-    "build_model",
-    "clip_model",
     "get",
     "model_choices",
-    "predict",
     "selected",
     "task_variant",
 ]

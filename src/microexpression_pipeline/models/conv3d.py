@@ -8,24 +8,9 @@ from __future__ import annotations
 
 import keras
 from keras import layers
-from pydantic import Field, PositiveInt
 
-from microexpression_pipeline.models.inputs import Initializer, dense_head, model_input
-from microexpression_pipeline.parameters import StrictSection
-
-
-class Conv3DSizes(StrictSection):
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: list[PositiveInt] = Field(min_length=3, max_length=3)
-    pool: list[PositiveInt] = Field(min_length=3, max_length=3)
-    batch_norm: bool
-    dense: list[PositiveInt]
-    dropout: list[float]
-    dense_batch_norm: bool
-    # Kernel initialisers; the study: he_uniform on every layer.
-    conv_initializer: Initializer = "he_uniform"
-    dense_initializer: Initializer = "he_uniform"
-    output_initializer: Initializer = "he_uniform"
+from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.models.sizes import Conv3DSizes
 
 
 def build_3dcnn(

@@ -11,17 +11,13 @@ default initialisation from built-in initialisers. The ``torch_*`` helpers are s
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any
 
 import keras
 from keras import layers
-from pydantic import Field, NonNegativeInt, PositiveInt
 
-from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, FlowNormalisation, flow_input
-from microexpression_pipeline.parameters import StrictSection
-
-# ``reference``: the reference code's PyTorch initialisation; or a Keras initialiser for all.
-FlowInitializer = Literal["reference", "he_uniform", "glorot_uniform"]
+from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, flow_input
+from microexpression_pipeline.models.sizes import OffApexNetSizes, StstnetSizes
 
 
 def torch_default_init(fan_in: int, initializer: str) -> dict[str, Any]:
@@ -83,22 +79,6 @@ def _probabilities(x: Any, n_classes: int, initializer: str) -> Any:
     )(x)
 
 
-class StstnetSizes(StrictSection):
-    # One stream per entry: Conv2d(filters, kernel, padding) -> ReLU -> BatchNorm -> MaxPool
-    # -> Dropout, the streams concatenated, average-pooled, flattened into the softmax layer.
-    filters: list[PositiveInt] = Field(default=[3, 5, 8], min_length=1)
-    kernel: PositiveInt = 3
-    conv_padding: NonNegativeInt = 2
-    pool: PositiveInt = 3
-    pool_stride: PositiveInt = 3
-    pool_padding: NonNegativeInt = 1
-    avg_pool: PositiveInt = 2
-    batch_norm: bool = True
-    dropout: float = Field(default=0.5, ge=0, lt=1)
-    input_normalisation: FlowNormalisation = "minmax"
-    initializer: FlowInitializer = "reference"
-
-
 def build_ststnet(
     shape: tuple[int, int, int], n_classes: int, sizes: StstnetSizes, intensity: str
 ) -> keras.Model:
@@ -137,22 +117,6 @@ def build_ststnet(
     x = layers.AveragePooling2D(sizes.avg_pool)(x)
     x = layers.Flatten()(x)
     return keras.Model(flow, _probabilities(x, n_classes, sizes.initializer), name="ststnet")
-
-
-class OffApexNetSizes(StrictSection):
-    # ``streams``: one CNN per flow component, u and v (the paper); ``stacked``: u and v as
-    # the two channels of one CNN (tvaranka/meb).
-    fusion: Literal["streams", "stacked"] = "streams"
-    # Conv2d(filters, kernel, "same" padding) -> ReLU -> MaxPool(pool) per entry.
-    filters: list[PositiveInt] = Field(default=[6, 16], min_length=1)
-    kernel: PositiveInt = 5
-    pool: PositiveInt = 2
-    # Dropout on the flattened features (meb: 0.5), then Dense(units) -> ReLU -> Dropout.
-    flatten_dropout: float = Field(default=0.0, ge=0, lt=1)
-    dense: list[PositiveInt] = Field(default=[1024, 1024])
-    dropout: list[float] = Field(default=[0.5, 0.5])
-    input_normalisation: FlowNormalisation = "standardize"
-    initializer: FlowInitializer = "reference"
 
 
 def _offapex_stream(x: Any, sizes: OffApexNetSizes) -> Any:

@@ -11,27 +11,13 @@ from __future__ import annotations
 
 import keras
 from keras import layers
-from pydantic import Field, PositiveInt
 
-from microexpression_pipeline.models.inputs import Initializer, dense_head, model_input
-from microexpression_pipeline.parameters import StrictSection
+from microexpression_pipeline.models.inputs import dense_head, model_input
+from microexpression_pipeline.models.sizes import Conv2DSizes
 
 # A frame's vote goes to its top class, shared only with classes whose probability is within
 # about this of the top one (a tie, in float32): softmax(probabilities / VOTE_TOLERANCE).
 VOTE_TOLERANCE = 1e-7
-
-
-class Conv2DSizes(StrictSection):
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: PositiveInt
-    pool: PositiveInt
-    dense: list[PositiveInt]
-    dropout: list[float]
-    dense_batch_norm: bool
-    # Kernel initialisers; the study: he_uniform on every layer.
-    conv_initializer: Initializer = "he_uniform"
-    dense_initializer: Initializer = "he_uniform"
-    output_initializer: Initializer = "he_uniform"
 
 
 def build_2dcnn(

@@ -6,19 +6,14 @@ layers, no custom objects): it takes clips exactly as the catalog stores them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, get_args
 
 import keras
 from keras import layers
 
-INTENSITY_CHOICES = ("rescale", "standardize", "temporal")
+from microexpression_pipeline.models.sizes import FlowNormalisation
 
-# Layer settings the size schemas offer (Keras' built-in names; all load in safe mode).
-Initializer = Literal["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"]
-Activation = Literal["relu", "tanh"]
-# Gate activation of an LSTM cell. Keras 3's ``hard_sigmoid`` is clip(x / 6 + 0.5, 0, 1);
-# Keras 2's, the study's ConvLSTM2D default, was clip(0.2 x + 0.5, 0, 1).
-GateActivation = Literal["sigmoid", "hard_sigmoid"]
+INTENSITY_CHOICES = ("rescale", "standardize", "temporal")
 
 # ``temporal`` divides by sqrt(variance over the frames + this), on the [0, 1] scale: a still
 # pixel's sensor noise (variance ~1e-4) is not blown up to unit variance.
@@ -86,8 +81,7 @@ OUTPUT_DTYPE = "float32"
 # The flow models' input normalisations: ``none``; ``standardize`` each sample's channels to
 # zero mean and unit std over the grid; ``minmax`` each sample's channels to [0, 1] over the
 # grid (what STSTNet's authors do to their flow images).
-FLOW_NORMALISATIONS = ("none", "standardize", "minmax")
-FlowNormalisation = Literal["none", "standardize", "minmax"]
+FLOW_NORMALISATIONS: tuple[str, ...] = get_args(FlowNormalisation)
 
 # ``standardize`` divides by sqrt(variance over the grid + this): far below the variance of
 # real flow (pixels on the 28x28 grid) or strain, yet an all-zero channel stays finite.

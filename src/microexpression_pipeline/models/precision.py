@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-import keras
-
 Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 
 
@@ -22,6 +20,8 @@ Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
 def dtype_policy(precision: Precision) -> Iterator[None]:
     """Layers built inside the block take ``precision`` as their dtype policy (and keep it
     once built, saved and loaded); the previous policy is restored after."""
+    import keras  # TensorFlow: imported where models are built, not by parameter validation
+
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
     try:

@@ -11,34 +11,14 @@ from typing import Any
 
 import keras
 from keras import layers
-from pydantic import Field, PositiveInt
 
 from microexpression_pipeline.models.flow_nets import (
-    FlowInitializer,
     torch_batch_norm,
     torch_conv,
     torch_default_init,
 )
-from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, FlowNormalisation, flow_input
-from microexpression_pipeline.parameters import StrictSection
-
-
-class RcnSizes(StrictSection):
-    # Feature maps of every conv; the authors' README command: --featuremap 32 --poolsize 5.
-    featuremaps: PositiveInt = 32
-    conv_kernel: PositiveInt = 5
-    # Recurrent convolutional blocks (num_layers) and iterations of the shared 3x3 conv each.
-    blocks: PositiveInt = 1
-    iterations: PositiveInt = 2
-    recurrent_kernel: PositiveInt = 3
-    pool: PositiveInt = 2
-    # Output side of the adaptive average pooling before the classifier (pool_size).
-    pool_size: PositiveInt = 5
-    dropout: float = Field(default=0.5, ge=0, lt=1)
-    # The parameter-free attention unit (RCN-A); off: the plain recurrent network.
-    attention: bool = True
-    input_normalisation: FlowNormalisation = "standardize"
-    initializer: FlowInitializer = "reference"
+from microexpression_pipeline.models.inputs import OUTPUT_DTYPE, flow_input
+from microexpression_pipeline.models.sizes import RcnSizes
 
 
 def _conv(x: Any, filters: int, kernel: int, padding: int, initializer: str) -> Any:

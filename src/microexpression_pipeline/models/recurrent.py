@@ -7,57 +7,14 @@ convolutional LSTM of Shi et al., "Convolutional LSTM Network", NeurIPS 2015.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import keras
 from keras import layers
-from pydantic import Field, PositiveInt
 
 from microexpression_pipeline.models.inputs import (
-    Activation,
-    GateActivation,
-    Initializer,
     dense_head,
     model_input,
 )
-from microexpression_pipeline.parameters import StrictSection
-
-
-class CnnLstmSizes(StrictSection):
-    # How the per-frame CNN is computed: ``conv3d``, each frame's Conv2D and max-pooling as a
-    # Conv3D and MaxPooling3D of depth 1 over the clip (the same function, the same
-    # parameters, faster); ``time_distributed``, the study's TimeDistributed layers.
-    frame_convolution: Literal["conv3d", "time_distributed"] = "conv3d"
-    filters: list[PositiveInt] = Field(min_length=1)
-    kernel: PositiveInt
-    pool: PositiveInt
-    dropout_before_lstm: float = Field(ge=0, lt=1)
-    lstm_units: PositiveInt
-    lstm_dropout: float = Field(ge=0, lt=1)
-    # The study: relu (tanh with sigmoid gates lets Keras use cuDNN's LSTM kernel on a GPU).
-    lstm_activation: Activation = "relu"
-    lstm_recurrent_activation: GateActivation = "sigmoid"
-    dense: list[PositiveInt]
-    dropout: list[float]
-    # Kernel initialisers; the study: Keras' default, glorot_uniform, on every layer.
-    conv_initializer: Initializer = "glorot_uniform"
-    dense_initializer: Initializer = "glorot_uniform"
-    output_initializer: Initializer = "glorot_uniform"
-
-
-class ConvLstmSizes(StrictSection):
-    filters: PositiveInt
-    kernel: PositiveInt
-    pool: list[PositiveInt] = Field(min_length=3, max_length=3)
-    # The study: relu, and Keras 2's default gates, hard_sigmoid.
-    convlstm_activation: Activation = "relu"
-    convlstm_recurrent_activation: GateActivation = "hard_sigmoid"
-    dense: list[PositiveInt]
-    dropout: list[float]
-    # Kernel initialisers; the study: Keras' default, glorot_uniform, on every layer.
-    convlstm_initializer: Initializer = "glorot_uniform"
-    dense_initializer: Initializer = "glorot_uniform"
-    output_initializer: Initializer = "glorot_uniform"
+from microexpression_pipeline.models.sizes import CnnLstmSizes, ConvLstmSizes
 
 
 def build_cnn_lstm(

@@ -8,32 +8,23 @@ types a model name: ``--params model:cnn+lstm``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import keras
-import numpy as np
-import tensorflow as tf
-
-from microexpression_pipeline.models.conv3d import Conv3DSizes, build_3dcnn
-from microexpression_pipeline.models.flow_nets import (
-    OffApexNetSizes,
-    StstnetSizes,
-    build_offapexnet,
-    build_ststnet,
-)
-from microexpression_pipeline.models.frame2d import Conv2DSizes, build_2dcnn, voting_clip_model
-from microexpression_pipeline.models.rcn import RcnSizes, build_rcn
-from microexpression_pipeline.models.recurrent import (
+from microexpression_pipeline.models.sizes import (
     CnnLstmSizes,
+    Conv2DSizes,
+    Conv3DSizes,
     ConvLstmSizes,
-    build_cnn_lstm,
-    build_convlstm2d,
+    OffApexNetSizes,
+    RcnSizes,
+    StstnetSizes,
 )
 from microexpression_pipeline.parameters import ParameterError, StrictSection, choice_problem
 
-Builder = Callable[[tuple[int, int, int], int, Any, str], keras.Model]
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclass(frozen=True)
@@ -45,13 +36,24 @@ class Architecture:
     # clips: (frames, height, width); frames: one (height, width) frame, clips voted over;
     # flow: the onset -> apex flow of a clip, (height, width, [u, v, strain]) (``motion``).
     sees: Literal["clips", "frames", "flow"]
-    build: Builder
+    # Its builder, ``<module of this package>:<function>``, taking (shape, classes, sizes,
+    # intensity): imported when a model is built, so that listing architectures, validating
+    # parameters and listing pipelines do not import TensorFlow.
+    builder: str
     sizes: type[StrictSection]
     description: str
     # The augmented set it trains on (a key of ``augmentation.transform_sets``); the study
     # augments its 2D CNN per frame with wider ranges (``frame2d``); flow models train on the
     # flow of augmented frames (``flow``).
     transform_set: str = "clip"
+
+    def build(
+        self, shape: tuple[int, int, int], n_classes: int, sizes: Any, intensity: str
+    ) -> keras.Model:
+        """A new, uncompiled model from its builder."""
+        module, function = self.builder.split(":")
+        package = importlib.import_module(f"{__package__}.{module}")
+        return getattr(package, function)(shape, n_classes, sizes, intensity)
 
     @property
     def frame_level(self) -> bool:
@@ -66,29 +68,30 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     a.key: a
     for a in (
-        Architecture("3dcnn", "3dcnn", "clips", build_3dcnn, Conv3DSizes, "3D CNN"),
+        Architecture("3dcnn", "3dcnn", "clips", "conv3d:build_3dcnn", Conv3DSizes, "3D CNN"),
         Architecture(
-            "cnn_lstm", "cnn+lstm", "clips", build_cnn_lstm, CnnLstmSizes,
+            "cnn_lstm", "cnn+lstm", "clips", "recurrent:build_cnn_lstm", CnnLstmSizes,
             "TimeDistributed CNN + LSTM",
         ),
         Architecture(
-            "convlstm2d", "convlstm2d", "clips", build_convlstm2d, ConvLstmSizes, "ConvLSTM2D"
+            "convlstm2d", "convlstm2d", "clips", "recurrent:build_convlstm2d", ConvLstmSizes,
+            "ConvLSTM2D",
         ),
         Architecture(
-            "2dcnn", "2dcnn", "frames", build_2dcnn, Conv2DSizes,
+            "2dcnn", "2dcnn", "frames", "frame2d:build_2dcnn", Conv2DSizes,
             "per-frame 2D CNN, majority vote over the frames", transform_set="frame2d",
         ),
         Architecture(
-            "ststnet", "ststnet", "flow", build_ststnet, StstnetSizes,
+            "ststnet", "ststnet", "flow", "flow_nets:build_ststnet", StstnetSizes,
             "STSTNet (shallow triple-stream CNN on onset-apex flow and strain)",
             transform_set="flow",
         ),
         Architecture(
-            "offapexnet", "offapexnet", "flow", build_offapexnet, OffApexNetSizes,
+            "offapexnet", "offapexnet", "flow", "flow_nets:build_offapexnet", OffApexNetSizes,
             "OFF-ApexNet (two-stream CNN on onset-apex flow)", transform_set="flow",
         ),
         Architecture(
-            "rcn_a", "rcn-a", "flow", build_rcn, RcnSizes,
+            "rcn_a", "rcn-a", "flow", "rcn:build_rcn", RcnSizes,
             "RCN-A (recurrent convolutional network with attention, on onset-apex flow)",
             transform_set="flow",
         ),
@@ -144,44 +147,3 @@ def selected(model: str) -> tuple[Architecture, ...]:
 def task_variant(n_classes: int) -> str:
     """The study's size variant for a task: ``binary`` (2 classes) or ``multiclass``."""
     return "binary" if n_classes == 2 else "multiclass"
-
-
-def build_model(
-    architecture: Architecture,
-    shape: tuple[int, int, int],
-    n_classes: int,
-    variants: Any,
-    learning_rate: float,
-    intensity: str = "rescale",
-    optimizer: str = "adam",
-    momentum: float = 0.0,
-) -> keras.Model:
-    """A freshly initialised, compiled model (weights depend only on the global seed); for a
-    frame-level architecture the frame model it is trained as. ``optimizer``: ``adam`` or
-    ``sgd`` (with ``momentum``)."""
-    sizes = getattr(variants, task_variant(n_classes))
-    model = architecture.build(shape, n_classes, sizes, intensity)
-    if optimizer == "sgd":
-        chosen = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
-    else:
-        chosen = keras.optimizers.Adam(learning_rate=learning_rate)
-    model.compile(
-        optimizer=chosen,
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def clip_model(architecture: Architecture, model: keras.Model, frames: int) -> keras.Model:
-    """The model as it predicts and is saved: clips in, class probabilities out."""
-    return voting_clip_model(model, frames) if architecture.frame_level else model
-
-
-def predict(model: keras.Model, clips: np.ndarray, batch_size: int) -> np.ndarray:
-    """Class probabilities per clip, (clips, classes), in batches of ``batch_size`` clips.
-
-    Batches come from a plain ``tf.data`` pipeline: Keras' own for NumPy input adds a parallel
-    map that TensorFlow logs an error about when op determinism is on."""
-    batches = tf.data.Dataset.from_tensor_slices(clips).batch(batch_size)
-    return model.predict(batches, verbose=0)

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 
 from microexpression_pipeline.models import get
-from microexpression_pipeline.pipelines.train.fitting import TrainingSpec, fresh_model, run_fold
+from microexpression_pipeline.pipelines.train.fitting import fresh_model, run_fold
 from microexpression_pipeline.pipelines.train.folds import (
     Fold,
     leakage,
     make_folds,
 )
 from microexpression_pipeline.pipelines.train.schema import TrainingParams
+from microexpression_pipeline.pipelines.train.spec import TrainingSpec
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from microexpression_pipeline.models import ARCHITECTURES, predict
+from microexpression_pipeline.models import ARCHITECTURES
 from microexpression_pipeline.pipelines.cross_dataset.evaluation import (
     json_ready,
     map_labels,
@@ -134,6 +134,8 @@ def evaluate_on_casme2(
         if mismatch:
             entry |= {"status": "skipped", "reason": mismatch}
             continue
+        from microexpression_pipeline.models.building import predict  # TensorFlow
+
         probabilities = predict(model, data, params.batch_size)
         predicted = probabilities.argmax(axis=1)
         frame = table.assign(

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from microexpression_pipeline.datasets.mlflow_served_model_dataset import (
     CARD_ARTIFACT,
@@ -25,6 +23,9 @@ from microexpression_pipeline.datasets.mlflow_served_model_dataset import (
 from microexpression_pipeline.errors import InputError
 from microexpression_pipeline.models import selected
 from microexpression_pipeline.models.card import ModelCard
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class TrainedModel:
 
 def load_files(model_file: Path, card_file: Path, uri: str) -> TrainedModel:
     """The model of a ``.keras`` file (safe mode) and a card file."""
+    import keras  # TensorFlow: imported when a model is loaded
+
     card = ModelCard.model_validate(json.loads(card_file.read_text(encoding="utf-8")))
     network = keras.saving.load_model(model_file, compile=False, safe_mode=True)
     return TrainedModel(network, card, uri)

@@ -10,7 +10,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from microexpression_pipeline.errors import InputError
-from microexpression_pipeline.models import predict
 from microexpression_pipeline.models.card import SYNTHETIC_WARNING
 from microexpression_pipeline.motion.flow_images import flow_to_rgb
 from microexpression_pipeline.pipelines.inference.clip_reader import ClipFrames, read_clip_source
@@ -125,6 +124,8 @@ def predict_intervals(
 ) -> pd.DataFrame:
     """One row per interval: the key frames used and whether spotted, the label, the class
     probabilities, the model and the data it was trained on."""
+    from microexpression_pipeline.models.building import predict  # TensorFlow
+
     card, source = trained.card, frames.source
     n = len(intervals)
     probabilities = (

@@ -9,10 +9,11 @@ saw another fold's test clips.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -20,46 +21,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from microexpression_pipeline.models import Architecture, build_model, clip_model, predict
 from microexpression_pipeline.models.batch_norm import fused_batch_norm
-from microexpression_pipeline.models.precision import Precision, dtype_policy
+from microexpression_pipeline.models.building import build_model, clip_model, predict
+from microexpression_pipeline.models.precision import dtype_policy
 from microexpression_pipeline.models.seeding import seeded
 from microexpression_pipeline.pipelines.train.folds import subject_keys
+from microexpression_pipeline.pipelines.train.spec import TrainingSpec
 from microexpression_pipeline.pipelines.train.training_set import training_set
+from microexpression_pipeline.pipelines.train.units import FINAL, Unit
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingSpec:
-    """Everything that decides how a model is built and fitted."""
-
-    architecture: Architecture
-    shape: tuple[int, int, int]
-    classes: tuple[str, ...]
-    arch_params: Any  # the architecture's block of training.architectures (its size variants)
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    validation_fraction: float
-    validation_split: str = "subject"
-    min_validation_subjects: int = 3
-    balance_pool: bool = False
-    drop_remainder: bool = True
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    step_decay: Mapping[str, Any] | None = None
-    reduce_lr: Mapping[str, Any] = field(default_factory=dict)
-    early_stopping: Mapping[str, Any] = field(default_factory=dict)
-    intensity: str = "rescale"
-    verbose: int = 0
-    deterministic: bool = True  # TensorFlow's op determinism, in the process that fits
-    precision: Precision = "float32"  # models.precision
-    fused_batch_norm: bool = True  # models.batch_norm
-
-    @property
-    def frame_level(self) -> bool:
-        return self.architecture.frame_level
 
 
 ModelFactory = Callable[[TrainingSpec], keras.Model]
@@ -254,3 +225,46 @@ def run_fold(
     record["test_subjects"] = sorted(set(subject_keys(test)))
     record["n_test_originals"] = len(test)
     return predictions, history, record
+
+
+def fit_unit(
+    unit: Unit,
+    spec: TrainingSpec,
+    clips: np.ndarray,
+    samples: pd.DataFrame,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> dict[str, Any]:
+    """Fit one unit from a fresh model. A fold gives its test predictions, history and
+    record; the final model gives its ``.keras`` file's bytes instead (``load_final``)."""
+    if spec.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    elif tf.config.experimental.is_op_determinism_enabled():
+        logger.warning(
+            "%s: training.deterministic is false, but this process ran a deterministic unit "
+            "before, and TensorFlow cannot turn op determinism off again: it stays on",
+            unit.label,
+        )
+    if unit.fold != FINAL:
+        predictions, history, record = run_fold(
+            spec, clips, samples, unit.train_ids, unit.test_ids, unit.fit_seed,
+            callbacks=callbacks,
+        )  # fmt: skip
+        return {"predictions": predictions, "history": history, "record": record}
+    table = indexed(samples)
+    model, history, record = fit_model(
+        spec, clips, table.loc[list(unit.train_ids)], unit.fit_seed, callbacks=callbacks
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return {"model_file": path.read_bytes(), "history": history, "record": record}
+
+
+def load_final(model_file: bytes) -> keras.Model:
+    """The final unit's fitted model (for a frame-level architecture, the frame model) from
+    its ``.keras`` file, loaded in safe mode: the model as it was trained, optimizer state
+    included, wherever it was fitted."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(model_file)
+        return keras.models.load_model(path, safe_mode=True)

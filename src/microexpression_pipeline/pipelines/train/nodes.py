@@ -15,25 +15,18 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 
 from microexpression_pipeline.compute import ComputeParams, run_units
 from microexpression_pipeline.metrics import HEADLINE, accuracy, mean_std, run_scores
-from microexpression_pipeline.models import Architecture, clip_model
+from microexpression_pipeline.models import Architecture
 from microexpression_pipeline.models.card import make_card
 from microexpression_pipeline.parameters import plain
-from microexpression_pipeline.pipelines.train.fitting import TrainingSpec
 from microexpression_pipeline.pipelines.train.folds import SUBJECT_INDEPENDENT, Fold, make_folds
-from microexpression_pipeline.pipelines.train.progress import FoldProgress
 from microexpression_pipeline.pipelines.train.schema import EvaluationParams, TrainingParams
-from microexpression_pipeline.pipelines.train.units import (
-    FINAL,
-    fit_unit,
-    load_final,
-    plan_units,
-)
+from microexpression_pipeline.pipelines.train.spec import TrainingSpec
+from microexpression_pipeline.pipelines.train.units import FINAL, plan_units
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +116,17 @@ def train_and_evaluate(
     label_mappings: Mapping[str, Any],
     run_info: Mapping[str, Any],
     compute: ComputeParams | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, keras.Model, dict[str, Any], dict[str, Any]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, Any, dict[str, Any], dict[str, Any]]:
     """Evaluate ``architecture`` under the configured protocol, then fit a final model on all
     data. Returns predictions, histories, the final clip model, MLflow metrics and a
     summary. Its units (``units.plan_units``) run where ``compute`` says; their results are
-    gathered in plan order, so the outputs are the same wherever they ran."""
+    gathered in plan order, so the outputs are the same wherever they ran. The final model
+    is a ``keras.Model``."""
+    # TensorFlow is imported here, when a model is trained, not when Kedro lists pipelines.
+    from microexpression_pipeline.models.building import clip_model
+    from microexpression_pipeline.pipelines.train.fitting import fit_unit, load_final
+    from microexpression_pipeline.pipelines.train.progress import FoldProgress
+
     check_augmented_set(meta, mode, label_mappings[mode], architecture.transform_set)
     compute = compute or ComputeParams()
     clips = augmented["clips"]
@@ -314,6 +313,7 @@ def trainer(architecture: Architecture) -> Callable[..., tuple]:
     return train
 
 
-def package(model: keras.Model, card: Mapping[str, Any]) -> dict[str, Any]:
-    """The final model with its card: what the catalog logs to MLflow as the served model."""
+def package(model: Any, card: Mapping[str, Any]) -> dict[str, Any]:
+    """The final model (``keras.Model``) with its card: what the catalog logs to MLflow as the
+    served model."""
     return {"model": model, "card": dict(card)}
