@@ -16,8 +16,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
-from microexpression_pipeline.models import ARCHITECTURES
-from microexpression_pipeline.pipelines.cross_dataset import nodes
+from microexpression_pipeline.models import ARCHITECTURES, building
 from microexpression_pipeline.pipelines.cross_dataset.evaluation import json_ready, map_labels
 from microexpression_pipeline.pipelines.cross_dataset.pipeline import create_pipeline
 from microexpression_pipeline.pipelines.cross_dataset.schema import CrossDatasetParams
@@ -149,7 +148,7 @@ def _trained() -> dict:
 
 @pytest.fixture
 def outputs(monkeypatch):
-    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    monkeypatch.setattr(building, "predict", _fake_predict)
     yield _run("binary", _trained())
     plt.close("all")
 
@@ -204,7 +203,7 @@ def test_flow_models_get_casme2_flow_made_as_their_training_flow(outputs):
     [("never", "no casme2.flow saved yet"), ("stale", "casme2.flow is not row-aligned")],
 )
 def test_flow_never_made_or_stale_skips_only_the_flow_models(monkeypatch, flow, reason):
-    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    monkeypatch.setattr(building, "predict", _fake_predict)
     models = _run("binary", _trained(), flow=flow)["cross_dataset.summary"]["models"]
     assert models["3dcnn"]["status"] == "evaluated"
     for slug in ("ststnet", "offapexnet"):
@@ -241,7 +240,7 @@ def test_summary_is_strict_json_with_undefined_scores_as_null(outputs):
 
 
 def test_a_mode_without_a_casme2_mapping_is_not_tested(monkeypatch):
-    monkeypatch.setattr(nodes, "predict", _fake_predict)
+    monkeypatch.setattr(building, "predict", _fake_predict)
     out = _run("multiclass", {"train_3dcnn_model": BrightnessModel((5, 8, 8))})
     summary = out["cross_dataset.summary"]
     assert summary["models"] == {}
