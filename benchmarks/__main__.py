@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     params["ingestion"] = {**params["ingestion"], **profile.ingestion_overrides}
     params["training"] = {**params["training"], **profile.training_overrides}
     study = load_parameters(root, "real")
+    # Training rates are measured at the study's settings (conf/real), those it projects.
+    study_training = {**study["training"], **profile.training_overrides}
     seed = int(params["seed"] if args.seed is None else args.seed)
     log(f"profile {profile.name}, results in {folder}")
     described = machine.describe(root)
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             "training",
             lambda: training.run(
                 outputs["augmentation"]["binary"],
-                params,
+                {**params, "training": study_training},
                 profile,
                 result["matmul"]["gflops"],
                 seed,

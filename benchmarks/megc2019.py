@@ -39,6 +39,8 @@ from benchmarks.timing import log
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = "data_source:synthetic,model:ststnet"
 UNTIL = "megc2019.augmentation.flow.flow_inputs"
+TWO_WORKERS = 1.44  # benchmarks.units: two single-thread workers against one process, STSTNet
+BARE = "the same maths as one hand-written TensorFlow step (no Keras; see _bare_tensorflow_ms)"
 
 
 def _latest(folder: Path) -> Path:
@@ -192,7 +194,81 @@ def _parts(n: int = 435, epochs: int = 20) -> dict[str, float]:
         net.fit(dataset, epochs=epochs, verbose=0)
         out[name] = round((time.perf_counter() - started) / epochs * 1000, 1)
         log(f"{name}: {out[name]} ms/epoch")
+    out[BARE] = _bare_tensorflow_ms(x, y, epochs)
+    log(f"{BARE}: {out[BARE]} ms/epoch")
     return out
+
+
+def _bare_tensorflow_ms(x: np.ndarray, y: np.ndarray, epochs: int) -> float:
+    """Milliseconds per epoch of STSTNet's training maths as one hand-written TensorFlow step
+    (no Keras model, fit loop, tf.data or metric): per-image min-max input, the 16-filter
+    convolution, ReLU, the fused batch normalisation kernel, -inf padded 3x3 / 3 max-pool,
+    dropout, 2x2 average pool, the linear layer, softmax cross-entropy, Adam 5e-5, batches of
+    256 gathered from tensors in memory. The floor a framework-free loop reaches here."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    clips = tf.constant(x.astype("float32"))
+    labels = tf.constant(y.argmax(axis=1))
+    weights = [tf.Variable(rng.uniform(-0.2, 0.2, shape).astype("float32")) for shape in
+               ((3, 3, 3, 16), (16,), (400, 3), (3,))]  # fmt: skip
+    gamma, beta = tf.Variable(tf.ones(16)), tf.Variable(tf.zeros(16))
+    variables = [*weights, gamma, beta]
+    optimizer = tf.keras.optimizers.Adam(5e-5)
+
+    @tf.function
+    def step(batch: Any, target: Any) -> None:
+        with tf.GradientTape() as tape:
+            low = tf.reduce_min(batch, axis=(1, 2), keepdims=True)
+            h = (batch - low) / (tf.reduce_max(batch, axis=(1, 2), keepdims=True) - low)
+            h = tf.nn.conv2d(tf.pad(h, [[0, 0], [2, 2], [2, 2], [0, 0]]), weights[0], 1, "VALID")
+            h = tf.nn.relu(h + weights[1])
+            h, _, _ = tf.compat.v1.nn.fused_batch_norm(h, gamma, beta, epsilon=1e-5)
+            h = tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=-np.inf)
+            h = tf.nn.dropout(tf.nn.max_pool2d(h, 3, 3, "VALID"), 0.5)
+            h = tf.reshape(tf.nn.avg_pool2d(h, 2, 2, "VALID"), (-1, 400))
+            logits = tf.matmul(h, weights[2]) + weights[3]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(target, logits))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+
+    def epoch() -> None:
+        order = tf.random.shuffle(tf.range(len(x)))
+        for start in range(0, len(x), 256):
+            rows = order[start : start + 256]
+            step(tf.gather(clips, rows), tf.gather(labels, rows))
+
+    epoch()
+    epoch()
+    started = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    return round((time.perf_counter() - started) / epochs * 1000, 1)
+
+
+def _where_it_goes(result: dict[str, Any], mean: float) -> list[str]:
+    """A fold's time split into its epochs and the rest, and the projection at the bare
+    TensorFlow step's epoch time, in one process and on the two-worker local cluster."""
+    t = result["training"]
+    epoch_s = float(np.mean([f["later_epoch_ms"] for f in t["folds"]])) / 1000
+    rest = mean - t["epochs"] * epoch_s
+    bare = result["parts_ms_per_epoch"][BARE] / 1000
+    prep = result["preparation_s"]
+    fold_floor = rest + t["epochs"] * bare
+    minutes = {
+        "floor": (prep + 69 * fold_floor) / 60,
+        "built, 2 workers": (prep + 69 * mean / TWO_WORKERS) / 60,
+        "floor, 2 workers": (prep + 69 * fold_floor / TWO_WORKERS) / 60,
+    }
+    return [
+        f"Where a fold's {mean:.1f} s go: {t['epochs']} epochs x {epoch_s * 1000:.1f} ms "
+        f"(median later epoch) = {t['epochs'] * epoch_s:.1f} s; building, the first epoch's "
+        f"tracing and the prediction {rest:.1f} s. At the hand-written step's "
+        f"{bare * 1000:.1f} ms per epoch (the table below) the LOSO would take "
+        f"{minutes['floor']:.0f} min in one process. The local cluster's two single-thread "
+        f"workers run STSTNet units {TWO_WORKERS}x as fast as one process (`benchmarks.units`, "
+        f"RESULTS.md): {minutes['built, 2 workers']:.0f} min as built and "
+        f"{minutes['floor, 2 workers']:.0f} min at that floor.",
+    ]
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -216,8 +292,9 @@ def markdown(result: dict[str, Any]) -> str:
                      f"{f['seconds']} | {f['build']} | {f['fit']} | {f['predict']} | "
                      f"{f['first_epoch_s']} | {f['later_epoch_ms']} |")  # fmt: skip
     lines += [
-        "", f"Projected composite LOSO: {result['preparation_s']:.0f} s + 69 x {mean:.0f} s = "
-        f"{result['projected_s'] / 60:.0f} min (target: 10 min).", "",
+        "", f"Projected composite LOSO, one process: {result['preparation_s']:.0f} s + 69 x "
+        f"{mean:.0f} s = {result['projected_s'] / 60:.0f} min (target: 10 min).", "",
+        *_where_it_goes(result, mean), "",
         "Per-epoch cost of STSTNet's parts (435 clips, batches of 256, ms per epoch):", "",
         "| variant | ms / epoch |", "|---|---|",
         *(f"| {name} | {ms} |" for name, ms in result["parts_ms_per_epoch"].items()),

@@ -260,6 +260,16 @@ def _projection_md(section: Mapping[str, Any] | None) -> list[str]:
             f"**{training / bound:.2f}x** the machine's limit (target: within 2x).",
             "",
         ]
+        paired = section.get("flop_bound_training_hours_paired")
+        if paired:
+            slowest = section["flop_bound_training_hours_slowest"]
+            out += [
+                "The matmul rate drifts within a run. Each rate against the matmul measured in "
+                f"its own process: {paired:.1f} h FLOP-bound, **{training / paired:.2f}x**; "
+                f"at the run's slowest matmul ({section['matmul_gflops_slowest']:.0f} GFLOP/s): "
+                f"{slowest:.1f} h, {training / slowest:.2f}x.",
+                "",
+            ]
     return [
         *out,
         f"Ingestion {section['ingestion_hours'] * 60:.1f} min, augmentation "

@@ -16,7 +16,8 @@ def training_md(section: Mapping[str, Any] | None, matmul: Mapping[str, Any] | N
         return [*out, reason, ""]
     shape = "x".join(map(str, section["clip_shape"]))
     out += [
-        f"Clips {shape}, binary variant of each architecture, batch sizes as configured. "
+        f"Clips {shape}, binary variant of each architecture, at the study's settings "
+        "(conf/real: its batch sizes, as the projection below). "
         f"Dense matmul rate (float32 {matmul['size']}x{matmul['size']} tf.matmul, best of "
         f"{len(section['matmul_gflops_all'])} measurements in this run, before and after the "
         f"training in each process: "
@@ -27,7 +28,9 @@ def training_md(section: Mapping[str, Any] | None, matmul: Mapping[str, Any] | N
         "; `no det.`: the same with determinism off; `plain`: `model.fit` on a float32 NumPy "
         "array, determinism off (the study's approach). Rates: clips/s of the fastest of "
         f"{section['timed_epochs']} timed epoch(s) after a warm-up epoch, best of "
-        f"{section['repeats']}. FLOPs from the layer shapes, training = 3 x forward.",
+        f"{section['repeats']}. FLOPs from the layer shapes, training = 3 x forward. `own "
+        "process's matmul`: the better of the two matmul measurements of the process that "
+        "measured the pipeline's fastest rate.",
         "",
     ]
     rows = []
@@ -45,6 +48,8 @@ def training_md(section: Mapping[str, Any] | None, matmul: Mapping[str, Any] | N
                 fmt(a["training_gflop_per_clip"], 1),
                 fmt(a["achieved_gflops"], 0),
                 f"{pct(a['share_of_matmul'])} / {pct(a['share_of_matmul_nondeterministic'])}",
+                fmt(a.get("process_matmul_gflops"), 0),
+                pct(a["share_of_process_matmul"]) if a.get("share_of_process_matmul") else "-",
             ]
         )
     return out + table(
@@ -60,6 +65,8 @@ def training_md(section: Mapping[str, Any] | None, matmul: Mapping[str, Any] | N
             "GFLOP/clip (train)",
             "pipeline GFLOP/s",
             "share of matmul (pipeline / no det.)",
+            "own process's matmul GFLOP/s",
+            "pipeline share of it",
         ],
         rows,
     )

@@ -90,18 +90,24 @@ def test_offapexnet_reproduces_meb_sizes() -> None:
     assert _counts(model) == (MEB_OFFAPEXNET_PARAMS, 0)
 
 
-def test_ststnet_max_pool_matches_pytorch_padding() -> None:
-    """MaxPool2d(3, 3, padding=1) on 30x30: PyTorch's windows start at -1 with -inf padding."""
+@pytest.mark.parametrize(
+    ("size", "pool", "stride", "padding"),
+    [(30, 3, 3, 1), (28, 3, 3, 1), (29, 3, 3, 1), (7, 2, 2, 1), (9, 3, 2, 1), (8, 3, 3, 0)],
+)
+def test_max_pool_matches_pytorch_padding(size: int, pool: int, stride: int, padding: int) -> None:
+    """MaxPool2d(pool, stride, padding) as PyTorch computes it: windows start at -padding on
+    a -inf padded map, and the output size floors (STSTNet's is (30, 3, 3, 1))."""
     from microexpression_pipeline.models.flow_nets import torch_max_pool
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 30, 30, 4)).astype("float32")
-    inputs = keras.Input((30, 30, 4))
-    got = keras.Model(inputs, torch_max_pool(inputs, 3, 3, 1)).predict(x, verbose=0)
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
+    rng = np.random.default_rng(size + pool)
+    x = rng.normal(size=(2, size, size, 4)).astype("float32")
+    inputs = keras.Input((size, size, 4))
+    got = keras.Model(inputs, torch_max_pool(inputs, pool, stride, padding)).predict(x, verbose=0)
+    padded = np.pad(x, ((0, 0), (padding,) * 2, (padding,) * 2, (0, 0)), constant_values=-np.inf)
+    out = (size + 2 * padding - pool) // stride + 1
     want = np.array(
-        [[padded[:, 3 * i : 3 * i + 3, 3 * j : 3 * j + 3].max(axis=(1, 2)) for j in range(10)]
-         for i in range(10)]
+        [[padded[:, stride * i : stride * i + pool, stride * j : stride * j + pool].max(axis=(1, 2))
+          for j in range(out)] for i in range(out)]
     ).transpose(2, 0, 1, 3)  # fmt: skip
     np.testing.assert_array_equal(got, want)
 
