@@ -47,7 +47,10 @@ def tiny_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
 
 
 @pytest.mark.slow
-def test_tiny_run_reports_every_section(tiny_run) -> None:
+def test_tiny_run_reports_every_section(tiny_run, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT))
+    from benchmarks.__main__ import load_parameters
+
     done, out = tiny_run
     assert done.returncode == 0, done.stderr[-3000:]
     folders = [p for p in out.iterdir() if p.is_dir() and p.name != "samples"]
@@ -79,6 +82,22 @@ def test_tiny_run_reports_every_section(tiny_run) -> None:
     assert projected["flop_bound_training_hours"] == pytest.approx(
         sum(p["flop_bound_hours"] for p in projected["per_model"].values())
     )
+    # each rate beside the matmul of its own process: one of the run's, so the paired bound
+    # lies between the bounds at the run's fastest and slowest matmul
+    for arch in training.values():
+        assert arch["process_matmul_gflops"] in result["training"]["matmul_gflops_all"]
+        assert arch["share_of_process_matmul"] == pytest.approx(
+            arch["achieved_gflops"] / arch["process_matmul_gflops"]
+        )
+    bounds = [projected[f"flop_bound_training_hours{s}"] for s in ("", "_paired", "_slowest")]
+    assert bounds == sorted(bounds) and bounds[0] > 0
+    # rates are measured at the study's settings, those the projection uses (conf/real)
+    study = load_parameters(PROJECT_ROOT, "real")["training"]
+    assert (
+        training["2dcnn"]["batch_size"]
+        == study["architectures"]["2dcnn"]["overrides"]["batch_size"]
+    )
+    assert training["3dcnn"]["batch_size"] == study["batch_size"]
     assert result["memory"]["runs"]
     flow = result["flow"]
     assert set(flow["extraction"]) == {"tvl1", "farneback", "dis"}
