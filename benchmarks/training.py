@@ -257,6 +257,7 @@ def _summarise(
     multiclass_flops = flops[architecture, multiclass]["training_flops_per_clip"]
     multiclass_rate = fastest("pipeline", multiclass)
     achieved = pipeline * train_flops / 1e9
+    own = own_matmul("pipeline")
     return {
         "batch_size": next((r["batch_size"] for r in runs), None),
         "pipeline_clips_per_second": pipeline,
@@ -269,10 +270,8 @@ def _summarise(
         "achieved_gflops_nondeterministic": free * train_flops / 1e9,
         "share_of_matmul": achieved / matmul_gflops,
         # against the matmul rate measured in the process that trained the fastest run
-        "process_matmul_gflops": own_matmul("pipeline"),
-        "share_of_process_matmul": achieved / own_matmul("pipeline")
-        if own_matmul("pipeline")
-        else None,
+        "process_matmul_gflops": own,
+        "share_of_process_matmul": achieved / own if own else None,
         "multiclass_process_matmul_gflops": own_matmul("pipeline", multiclass),
         "share_of_matmul_nondeterministic": free * train_flops / 1e9 / matmul_gflops,
         "plain_share_of_matmul": plain_fit * train_flops / 1e9 / matmul_gflops
